@@ -1,0 +1,281 @@
+/**
+ * JavaScript kernel text for the CPU backend: the loop and indexing skeletons, filled with an op's
+ * expression template. The eager runtime and the compiler both get their kernels here, so eager
+ * and compiled results agree by construction.
+ */
+
+/** A compiled kernel: the backend calls it with typed arrays and integers; it never allocates. */
+export type JsKernel = (...args: never[]) => void;
+
+/** One strided operand of an elementwise kernel. */
+export interface StridedOperand {
+  offset: number;
+  strides: readonly number[];
+}
+
+/**
+ * Merges adjacent dims that every operand walks contiguously (and drops size-1 dims), so a
+ * contiguous op runs as one flat loop and a broadcast one as few loops as possible.
+ *
+ * @example
+ * coalesce([2, 3], [[3, 1], [3, 1]]); // { shape: [6], strides: [[1], [1]] }
+ */
+export function coalesce(shape: readonly number[], strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const outShape: number[] = [];
+  const outStrides: number[][] = strides.map(() => []);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && strides.every((s, k) => outStrides[k]![last] === s[d]! * n)) {
+      outShape[last] = outShape[last]! * n;
+      strides.forEach((s, k) => (outStrides[k]![last] = s[d]!));
+    } else {
+      outShape.push(n);
+      strides.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    }
+  }
+  if (outShape.length === 0) {
+    outShape.push(1);
+    strides.forEach((_, k) => outStrides[k]!.push(0));
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+const INPUT_NAMES = ["a", "b", "c", "d"] as const;
+
+/** The variable names an expression template receives for its inputs (`a`, `b`, ...). */
+export function inputNames(n: number): string[] {
+  return INPUT_NAMES.slice(0, n);
+}
+
+/**
+ * Text of an elementwise kernel of `nIn` inputs over `rank` dims:
+ * `k(O, oo, os, X, xo, xs, sh, p)` writes `O[...] = expr` for every index, where `O`/`X[i]` are
+ * typed arrays, `oo`/`xo[i]` offsets, `os`/`xs[i]` strides, `sh` the shape, `p` scalar params
+ * (`p0`, `p1`, ... in the expression).
+ *
+ * @example
+ * elementwiseSource("a + b", 2, 1, 0);
+ */
+export function elementwiseSource(expr: string, nIn: number, rank: number, nParams: number): string {
+  const ins = [...Array(nIn).keys()];
+  const dims = [...Array(rank).keys()];
+  const L: string[] = ['"use strict";', "return function ew(O, oo, os, X, xo, xs, sh, p) {"];
+  for (const k of ins) L.push(`const X${k} = X[${k}];`);
+  for (let k = 0; k < nParams; k++) L.push(`const p${k} = p[${k}];`);
+  for (const d of dims) {
+    L.push(`const n${d} = sh[${d}], os${d} = os[${d}];`);
+    for (const k of ins) L.push(`const x${k}s${d} = xs[${k}][${d}];`);
+  }
+  L.push(`let o0 = oo;${ins.map((k) => ` let x${k}_0 = xo[${k}];`).join("")}`);
+  for (const d of dims) {
+    L.push(`for (let i${d} = 0; i${d} < n${d}; i${d}++) {`);
+    if (d < rank - 1) L.push(`let o${d + 1} = o${d};${ins.map((k) => ` let x${k}_${d + 1} = x${k}_${d};`).join("")}`);
+  }
+  const last = rank - 1;
+  const names = inputNames(nIn);
+  L.push(ins.map((k) => `const ${names[k]} = X${k}[x${k}_${last}];`).join(" "));
+  L.push(`O[o${last}] = ${expr};`);
+  for (let d = last; d >= 0; d--) {
+    L.push(`o${d} += os${d};${ins.map((k) => ` x${k}_${d} += x${k}s${d};`).join("")}`);
+    L.push("}");
+  }
+  L.push("};");
+  return L.join("\n");
+}
+
+/** Templates of a reduction: accumulator start, update per element `a` (index `k`), result. */
+export interface ReduceTemplate {
+  init: string;
+  update: string;
+  final: string;
+  /** Also writes `idx` (the winning inner index) into a second output. */
+  withIndex?: boolean;
+}
+
+/**
+ * Text of a reduction kernel `k(O, O2, X, xo, outerStrides, innerStrides, outerShape, innerShape, p)`:
+ * for each output element (contiguous in `O`), folds the inner (reduced) elements of `X`.
+ * Variables visible to the templates: `acc`, `a` (current element), `k` (its flat inner index),
+ * `idx`, `n` (inner count), `p0`...
+ *
+ * @example
+ * reduceSource({ init: "0", update: "acc += a", final: "acc" }, 1, 1, 0);
+ */
+export function reduceSource(t: ReduceTemplate, outerRank: number, innerRank: number, nParams: number): string {
+  const L: string[] = ['"use strict";', "return function red(O, O2, X, xo, ost, ist, osh, ish, p) {"];
+  for (let k = 0; k < nParams; k++) L.push(`const p${k} = p[${k}];`);
+  let n = "1";
+  for (let d = 0; d < outerRank; d++) L.push(`const on${d} = osh[${d}], os${d} = ost[${d}];`);
+  for (let d = 0; d < innerRank; d++) {
+    L.push(`const in${d} = ish[${d}], is${d} = ist[${d}];`);
+    n += ` * in${d}`;
+  }
+  L.push(`const n = ${n};`, "let o = 0;", "let b0 = xo;");
+  for (let d = 0; d < outerRank; d++) {
+    L.push(`for (let u${d} = 0; u${d} < on${d}; u${d}++) {`);
+    L.push(`let b${d + 1} = b${d};`);
+  }
+  L.push("let acc = " + t.init + ", idx = 0, k = 0;");
+  L.push(`let c0 = b${outerRank};`);
+  for (let d = 0; d < innerRank; d++) {
+    L.push(`for (let v${d} = 0; v${d} < in${d}; v${d}++) {`);
+    L.push(`let c${d + 1} = c${d};`);
+  }
+  L.push(`const a = X[c${innerRank}];`, `${t.update};`, "k++;");
+  for (let d = innerRank - 1; d >= 0; d--) L.push(`c${d} += is${d};`, "}");
+  L.push(`O[o] = ${t.final};`);
+  if (t.withIndex) L.push("O2[o] = idx;");
+  L.push("o++;");
+  for (let d = outerRank - 1; d >= 0; d--) L.push(`b${d} += os${d};`, "}");
+  L.push("};");
+  return L.join("\n");
+}
+
+/**
+ * Text of the register-blocked matrix product `C = A · B` for row-major contiguous `A` (M×K),
+ * `B` (K×N) and `C` (M×N), at offsets `ao`, `bo`, `co`. The main loop keeps a 4×4 block of C in
+ * registers and streams K; edges fall back to 1×4 and 1×1 loops.
+ *
+ * @example
+ * const mm = new Function(matmulSource())() as (...a: unknown[]) => void;
+ */
+export function matmulSource(): string {
+  const acc = (i: number, j: number) => `c${i}${j}`;
+  const block: string[] = [];
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) block.push(`let ${acc(i, j)} = 0;`);
+  const body: string[] = [];
+  for (let i = 0; i < 4; i++) body.push(`const a${i} = A[ar${i} + k];`);
+  body.push("const bk = bo + k * N + j;");
+  for (let j = 0; j < 4; j++) body.push(`const b${j} = B[bk + ${j}];`);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) body.push(`${acc(i, j)} += a${i} * b${j};`);
+  const store: string[] = [];
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) store.push(`C[co + (i + ${i}) * N + j + ${j}] = ${acc(i, j)};`);
+  return [
+    '"use strict";',
+    "return function mm(C, co, A, ao, B, bo, M, K, N) {",
+    "const M4 = M - (M % 4), N4 = N - (N % 4);",
+    "for (let i = 0; i < M4; i += 4) {",
+    "const ar0 = ao + i * K, ar1 = ar0 + K, ar2 = ar1 + K, ar3 = ar2 + K;",
+    "for (let j = 0; j < N4; j += 4) {",
+    ...block,
+    "for (let k = 0; k < K; k++) {",
+    ...body,
+    "}",
+    ...store,
+    "}",
+    "}",
+    // Edge rows (M % 4) over the 4-wide column blocks, then every row over the edge columns.
+    "for (let i = M4; i < M; i++) {",
+    "const ar = ao + i * K;",
+    "for (let j = 0; j < N4; j += 4) {",
+    "let s0 = 0, s1 = 0, s2 = 0, s3 = 0;",
+    "for (let k = 0; k < K; k++) { const a = A[ar + k]; const bk = bo + k * N + j; s0 += a * B[bk]; s1 += a * B[bk + 1]; s2 += a * B[bk + 2]; s3 += a * B[bk + 3]; }",
+    "const c = co + i * N + j; C[c] = s0; C[c + 1] = s1; C[c + 2] = s2; C[c + 3] = s3;",
+    "}",
+    "}",
+    "for (let i = 0; i < M; i++) {",
+    "const ar = ao + i * K;",
+    "for (let j = N4; j < N; j++) {",
+    "let s = 0;",
+    "for (let k = 0; k < K; k++) s += A[ar + k] * B[bo + k * N + j];",
+    "C[co + i * N + j] = s;",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of a gather-style kernel along one dim: `out[pre, i, post] = X[pre, idx[i], post]`
+ * (`indexSelect`) — the index is checked against the dim size first, so a bad index is an error
+ * naming the op, never a read out of bounds.
+ *
+ * @example
+ * const f = new Function(indexSelectSource())();
+ */
+export function indexSelectSource(): string {
+  return [
+    '"use strict";',
+    "return function isel(O, X, I, pre, dimSize, post, nIdx, bad) {",
+    "for (let t = 0; t < nIdx; t++) { let v = I[t]; if (v < 0) v += dimSize; if (!(v >= 0 && v < dimSize)) bad(I[t]); }",
+    "let o = 0;",
+    "for (let a = 0; a < pre; a++) {",
+    "const base = a * dimSize * post;",
+    "for (let t = 0; t < nIdx; t++) {",
+    "let v = I[t]; if (v < 0) v += dimSize;",
+    "const src = base + v * post;",
+    "for (let c = 0; c < post; c++) O[o++] = X[src + c];",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of the accumulate-into kernel that is indexSelect's backward:
+ * `O[pre, idx[i], post] += G[pre, i, post]`.
+ *
+ * @example
+ * const f = new Function(indexAddSource())();
+ */
+export function indexAddSource(): string {
+  return [
+    '"use strict";',
+    "return function iadd(O, G, I, pre, dimSize, post, nIdx) {",
+    "let g = 0;",
+    "for (let a = 0; a < pre; a++) {",
+    "const base = a * dimSize * post;",
+    "for (let t = 0; t < nIdx; t++) {",
+    "let v = I[t]; if (v < 0) v += dimSize;",
+    "const dst = base + v * post;",
+    "for (let c = 0; c < post; c++) O[dst + c] += G[g++];",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of `gather` (and, with `add`, its backward `scatterAdd`) along dim `d` of contiguous
+ * operands viewed as [pre, size, post]: `out[a, i, c] = X[a, idx[a, i, c], c]`.
+ *
+ * @example
+ * const f = new Function(gatherSource(false))();
+ */
+export function gatherSource(add: boolean): string {
+  const inner = add ? "O[a * xSize * post + v * post + c] += G[t];" : "O[t] = X[a * xSize * post + v * post + c];";
+  return [
+    '"use strict";',
+    `return function ${add ? "scatterAdd" : "gather"}(O, X, G, I, pre, iSize, xSize, post, bad) {`,
+    "let t = 0;",
+    "for (let a = 0; a < pre; a++) {",
+    "for (let i = 0; i < iSize; i++) {",
+    "for (let c = 0; c < post; c++, t++) {",
+    "let v = I[t]; if (v < 0) v += xSize;",
+    "if (!(v >= 0 && v < xSize)) bad(I[t]);",
+    inner,
+    "}",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+const cache = new Map<string, JsKernel>();
+
+/**
+ * Compiles kernel text once per key and caches it.
+ *
+ * @example
+ * const k = compileKernel("mm", matmulSource);
+ */
+export function compileKernel(key: string, source: () => string): JsKernel {
+  let k = cache.get(key);
+  if (!k) {
+    k = new Function(source())() as JsKernel;
+    cache.set(key, k);
+  }
+  return k;
+}

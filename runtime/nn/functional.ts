@@ -1,0 +1,10 @@
+/**
+ * `nn.functional` (PyTorch's `torch.nn.functional`, usually imported as `F`): the stateless forms
+ * of activations and friends. Each is a composite over Tensor ops.
+ *
+ * @example
+ * import { nn } from "typetorch";
+ * const F = nn.functional;
+ * F.softmax(logits, 1);
+ */
+export { relu, sigmoid, tanh, softmax, logSoftmax, oneHot } from "../torch.js";

@@ -1,0 +1,190 @@
+import type { AnyTensor } from "../tensorTypes.js";
+import { DTypeError } from "../../types/errors.js";
+import type { DType } from "../dtype.js";
+import { isFloating } from "../dtype.js";
+import { resultType, toFloat } from "../promote.js";
+import { Tensor } from "../Tensor.js";
+import { type ElementwiseOpDef, elementwiseOp, runElementwise } from "./defineOp.js";
+
+const same = (d: DType) => d;
+const bool = () => "bool" as const;
+const noBool = (what: string) => (d: DType) => (d === "bool" ? `${what} is not supported for bool tensors, got dtype bool` : undefined);
+
+/**
+ * Sums a broadcast gradient back down to `shape` (the backward of broadcasting): leading dims
+ * are summed away, and dims that were 1 are summed with keepdim.
+ */
+export function sumToShape(g: AnyTensor, shape: readonly number[]): AnyTensor {
+  if (g.shape.length === shape.length && g.shape.every((s, i) => s === shape[i])) return g;
+  const lead = g.ndim - shape.length;
+  const dims: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) dims.push(i);
+  let r = dims.length > 0 ? g.sum(dims, true) : g;
+  if (lead > 0) r = r.reshape([...shape]);
+  return r;
+}
+
+type Operand = AnyTensor | number;
+const other = (inputs: readonly AnyTensor[], params: readonly unknown[]): Operand => inputs[1] ?? (params[0] as number);
+// Gradient for the second operand only when it is a tensor.
+const second = (inputs: readonly AnyTensor[], f: () => AnyTensor): AnyTensor | null => (inputs[1] ? sumToShape(f(), inputs[1].shape) : null);
+
+/** `a + b` (bool: logical or). Backward: `g`, `g`, summed over broadcast dims. */
+export const add = elementwiseOp({
+  name: "add", arity: 2, gradName: "AddBackward0", dtype: same,
+  js: ([a, b], d) => (d === "bool" ? `((${a} || ${b}) ? 1 : 0)` : `${a} + ${b}`),
+  wgsl: ([a, b]) => `${a} + ${b}`,
+  backward: (g, inputs) => [sumToShape(g, inputs[0]!.shape), second(inputs, () => g)],
+});
+
+/** `a − b` (bool tensors rejected, as PyTorch). Backward: `g`, `−g`. */
+export const sub = elementwiseOp({
+  name: "sub", arity: 2, gradName: "SubBackward0", dtype: same,
+  rejects: (d) => (d === "bool" ? "subtracting bool tensors is not supported (use logicalXor), got dtype bool" : undefined),
+  js: ([a, b]) => `${a} - ${b}`,
+  wgsl: ([a, b]) => `${a} - ${b}`,
+  backward: (g, inputs) => [sumToShape(g, inputs[0]!.shape), second(inputs, () => g.neg())],
+});
+
+/** `a · b` (int32 wraps like C; bool: logical and). Backward: `g·b`, `g·a`. */
+export const mul = elementwiseOp({
+  name: "mul", arity: 2, gradName: "MulBackward0", dtype: same,
+  js: ([a, b], d) => (d === "int32" ? `Math.imul(${a}, ${b})` : d === "bool" ? `((${a} && ${b}) ? 1 : 0)` : `${a} * ${b}`),
+  wgsl: ([a, b]) => `${a} * ${b}`,
+  backward: (g, inputs, _o, params) => [sumToShape(g.mul(other(inputs, params)), inputs[0]!.shape), second(inputs, () => g.mul(inputs[0]!))],
+});
+
+/** True division `a / b` (integers give float32, as PyTorch). Backward: `g/b`, `−g·out/b`. */
+export const div = elementwiseOp({
+  name: "div", arity: 2, gradName: "DivBackward0", dtype: toFloat,
+  js: ([a, b]) => `${a} / ${b}`,
+  wgsl: ([a, b]) => `${a} / ${b}`,
+  backward: (g, inputs, out, params) => [sumToShape(g.div(other(inputs, params)), inputs[0]!.shape), second(inputs, () => g.mul(out).div(inputs[1]!).neg())],
+});
+
+const zeroDiv = (b: string, d: DType, bad: string) => (isFloating(d) ? "" : `${b} === 0 ? ${bad}() : `);
+
+/** `floor(a / b)` (`div(b, { roundingMode: "floor" })`); integer division by zero is an error. Zero gradient. */
+export const divFloor = elementwiseOp({
+  name: "div", arity: 2, gradName: "DivBackward1", dtype: same, rejects: noBool("floor division"),
+  js: ([a, b, bad], d) => `(${zeroDiv(b!, d, bad!)}Math.floor(${a} / ${b}))`,
+  wgsl: ([a, b]) => `floor(${a} / ${b})`,
+  backward: (g, inputs) => [g.mul(0), inputs[1] ? sumToShape(g.mul(0), inputs[1].shape) : null],
+});
+
+/** `trunc(a / b)` (`div(b, { roundingMode: "trunc" })`). Zero gradient. */
+export const divTrunc = elementwiseOp({
+  name: "div", arity: 2, gradName: "DivBackward1", dtype: same, rejects: noBool("truncating division"),
+  js: ([a, b, bad], d) => `(${zeroDiv(b!, d, bad!)}Math.trunc(${a} / ${b}))`,
+  wgsl: ([a, b]) => `trunc(${a} / ${b})`,
+  backward: (g, inputs) => [g.mul(0), inputs[1] ? sumToShape(g.mul(0), inputs[1].shape) : null],
+});
+
+/** `a^b`. Backward: `g·b·a^(b−1)`, `g·out·ln a`. */
+export const pow = elementwiseOp({
+  name: "pow", arity: 2, gradName: "PowBackward0", dtype: same,
+  js: ([a, b]) => `Math.pow(${a}, ${b})`,
+  wgsl: ([a, b]) => `pow(${a}, ${b})`,
+  backward: (g, inputs, out, params) => {
+    const b = other(inputs, params);
+    const ga = g.mul(b).mul(inputs[0]!.pow(typeof b === "number" ? b - 1 : b.sub(1)));
+    return [sumToShape(ga, inputs[0]!.shape), second(inputs, () => g.mul(out).mul(inputs[0]!.log()))];
+  },
+});
+
+// Ties send half the gradient each way, as PyTorch.
+const pick = (g: AnyTensor, mine: AnyTensor, tie: AnyTensor) => g.mul(mine).add(g.mul(tie).mul(0.5));
+
+/** Elementwise max (NaN propagates). Backward: `g` to the larger operand, half each on ties. */
+export const maximum = elementwiseOp({
+  name: "maximum", arity: 2, gradName: "MaximumBackward0", dtype: same,
+  js: ([a, b]) => `Math.max(${a}, ${b})`,
+  wgsl: ([a, b]) => `max(${a}, ${b})`,
+  backward: (g, [a, b]) => [sumToShape(pick(g, a!.gt(b!), a!.eq(b!)), a!.shape), sumToShape(pick(g, b!.gt(a!), a!.eq(b!)), b!.shape)],
+});
+
+/** Elementwise min (NaN propagates). Backward: `g` to the smaller operand, half each on ties. */
+export const minimum = elementwiseOp({
+  name: "minimum", arity: 2, gradName: "MinimumBackward0", dtype: same,
+  js: ([a, b]) => `Math.min(${a}, ${b})`,
+  wgsl: ([a, b]) => `min(${a}, ${b})`,
+  backward: (g, [a, b]) => [sumToShape(pick(g, a!.lt(b!), a!.eq(b!)), a!.shape), sumToShape(pick(g, b!.lt(a!), a!.eq(b!)), b!.shape)],
+});
+
+const compare = (name: string, js: string, wgsl: string): ElementwiseOpDef =>
+  elementwiseOp({
+    name, arity: 2, gradName: "", dtype: bool,
+    js: ([a, b]) => `(${a} ${js} ${b} ? 1 : 0)`,
+    wgsl: ([a, b]) => `select(0u, 1u, ${a} ${wgsl} ${b})`,
+    backward: null,
+  });
+
+/** Comparisons: bool results, no gradient. */
+export const eq = compare("eq", "===", "==");
+/** See {@link eq}. */
+export const ne = compare("ne", "!==", "!=");
+/** See {@link eq}. */
+export const gt = compare("gt", ">", ">");
+/** See {@link eq}. */
+export const ge = compare("ge", ">=", ">=");
+/** See {@link eq}. */
+export const lt = compare("lt", "<", "<");
+/** See {@link eq}. */
+export const le = compare("le", "<=", "<=");
+/** Logical and / or / xor of truthiness: bool results. */
+export const logicalAnd = compare("logicalAnd", "&&", "&&");
+/** See {@link logicalAnd}. */
+export const logicalOr = compare("logicalOr", "||", "||");
+/** See {@link logicalAnd}. */
+export const logicalXor = elementwiseOp({
+  name: "logicalXor", arity: 2, gradName: "", dtype: bool,
+  js: ([a, b]) => `(!${a} !== !${b} ? 1 : 0)`,
+  wgsl: ([a, b]) => `select(0u, 1u, (${a} != 0) != (${b} != 0))`,
+  backward: null,
+});
+
+/** `cond ? a : b` elementwise (cond must be bool). Backward: `g` routed by cond. */
+export const where = elementwiseOp({
+  name: "where", arity: 3, gradName: "WhereBackward0", dtype: same,
+  js: ([c, a, b]) => `(${c} ? ${a} : ${b})`,
+  wgsl: ([c, a, b]) => `select(${b}, ${a}, ${c} != 0)`,
+  backward: (g, [c, a, b]) => [null, sumToShape(g.mul(c!), a!.shape), sumToShape(g.mul(c!.logicalNot()), b!.shape)],
+});
+
+/**
+ * Kernels compute in doubles whatever the dtypes, so an operand only needs converting where that
+ * would differ from PyTorch, which first casts every operand to the result dtype: a float64 value
+ * entering a float32 op is rounded to float32 first.
+ */
+export function fit(t: AnyTensor, promoted: DType): AnyTensor {
+  return t.dtype === "float64" && promoted === "float32" ? t.to("float32") : t;
+}
+
+/** A JS scalar as the result dtype would hold it (see {@link fit}). */
+export function fitScalar(x: number, promoted: DType): number {
+  return promoted === "float32" ? Math.fround(x) : x;
+}
+
+const throwZeroDiv = () => {
+  throw new DTypeError("div: integer division by zero (ZeroDivisionError in PyTorch), got a zero divisor");
+};
+
+/** Runs a binary op `a op b` where `b` may be a JS number (a scalar operand, PyTorch's promotion rules). */
+export function binary(def: ElementwiseOpDef, a: AnyTensor, b: AnyTensor | number | boolean): AnyTensor {
+  const promoted = resultType([a, b]);
+  const extra = def === divFloor || def === divTrunc ? [throwZeroDiv] : [];
+  if (b instanceof Tensor) {
+    if (a.device !== b.device) Tensor._deviceMismatch(def.name, a, b);
+    return runElementwise(def, [fit(a, promoted), fit(b, promoted)], extra, promoted);
+  }
+  return runElementwise(def, [fit(a, promoted)], [fitScalar(+b, promoted), ...extra], promoted);
+}
+
+/** `torch.where(cond, a, b)` with tensor or scalar branches. */
+export function whereOp(cond: AnyTensor, a: AnyTensor | number, b: AnyTensor | number): AnyTensor {
+  if (cond.dtype !== "bool") throw new DTypeError(`where: condition must be a bool tensor, got dtype ${cond.dtype}`);
+  const promoted = resultType([a, b]);
+  const ta = a instanceof Tensor ? fit(a, promoted) : Tensor._scalar(a, promoted);
+  const tb = b instanceof Tensor ? fit(b, promoted) : Tensor._scalar(b, promoted);
+  return runElementwise(where, [cond, ta, tb], [], promoted);
+}

@@ -1,0 +1,61 @@
+import type { AnyTensor } from "../tensorTypes.js";
+import { matmulShapes } from "../../types/matmul.js";
+import { DTypeError } from "../../types/errors.js";
+import { needsGrad, record } from "../autograd.js";
+import { cpu } from "../backend/cpu.js";
+import { matmulSource } from "../codegen/js.js";
+import { Tensor } from "../Tensor.js";
+import { sumToShape } from "./binary.js";
+import { broadcastStrides, type KernelOpDef } from "./defineOp.js";
+
+/**
+ * Matrix product. Forward: the register-blocked kernel of `codegen/js.ts` over each pair of
+ * broadcast batch matrices. Backward: `∂A = g · Bᵀ`, `∂B = Aᵀ · g`, summed over broadcast batch dims.
+ */
+export const matmul: KernelOpDef = {
+  kind: "kernel",
+  name: "matmul",
+  gradName: "MmBackward0",
+  js: "matmulSource",
+  wgsl: "matmulWgsl",
+  backward: null, // recorded in matmulOp, which keeps the 2-D views
+};
+
+/** `torch.matmul` / `mm` / `bmm` at run time. */
+export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm" = "matmul"): AnyTensor {
+  const plan = matmulShapes(op, a.shape, b.shape);
+  if (a.dtype !== b.dtype) throw new DTypeError(`${op}: both arguments must have the same dtype, got ${a.dtype} and ${b.dtype}`);
+  if (a.dtype === "bool") throw new DTypeError(`${op}: bool tensors are not supported, got dtype bool`);
+  if (a.device !== b.device) Tensor._deviceMismatch(op, a, b);
+  const a2 = (a.ndim === 1 ? a.reshape(plan.a) : a).contiguous();
+  const b2 = (b.ndim === 1 ? b.reshape(plan.b) : b).contiguous();
+  const { m, k, n, batch } = plan;
+  const out = Tensor._empty([...batch, m, n], a.dtype);
+  const as = broadcastStrides(a2, [...batch, m, k]);
+  const bs = broadcastStrides(b2, [...batch, k, n]);
+  const nb = batch.reduce((x, y) => x * y, 1);
+  const idx = new Array<number>(batch.length).fill(0);
+  for (let t = 0; t < nb; t++) {
+    let ao = a2._offset;
+    let bo = b2._offset;
+    for (let d = 0; d < batch.length; d++) {
+      ao += idx[d]! * as[d]!;
+      bo += idx[d]! * bs[d]!;
+    }
+    cpu.run("mm", matmulSource, [out._data, t * m * n, a2._data, ao, b2._data, bo, m, k, n]);
+    for (let d = batch.length - 1; d >= 0; d--) {
+      if (++idx[d]! < batch[d]!) break;
+      idx[d] = 0;
+    }
+  }
+  const result = out.reshape(plan.out);
+  if (needsGrad([a, b])) {
+    record(result, op === "mm" ? "MmBackward0" : op === "bmm" ? "BmmBackward0" : "MmBackward0", [a, b], (g) => {
+      const g2 = g.reshape([...batch, m, n]);
+      const ga = a.requiresGrad ? sumToShape(g2.matmul(b2.transpose(-1, -2)), a2.shape).reshape(a.shape) : null;
+      const gb = b.requiresGrad ? sumToShape(a2.transpose(-1, -2).matmul(g2), b2.shape).reshape(b.shape) : null;
+      return [ga, gb];
+    });
+  }
+  return result;
+}

@@ -1,0 +1,16 @@
+import { torch } from "../runtime/index.js";
+const x = torch.tensor([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]);
+console.log(x.toString(), x.shape, x.dtype);
+console.log(x.index([0, 1], torch.tensor([0, 2])).toString());
+console.log(x.index(":", 1).toString());
+const m = torch.tensor([[0.1, 0.2, 0.3, 0.8], [0.9, 0.1, 0.5, 0.1], [0.3, 0.9, 0.2, 0.3]]);
+console.log(m.argmax(0).toString());
+console.log(torch.arange(5).toString(), torch.arange(1, 2.5, 0.5).toString(), torch.arange(24, {dtype: "float32"}).reshape(2, 3, 4).sum(1).toString());
+torch.manualSeed(0);
+console.log(torch.rand(3).toString(), torch.randn(2, 3).toString());
+const a = torch.randn(64, 784); const w = torch.randn(784, 10, { requiresGrad: true });
+const y = a.matmul(w).softmax(1);
+console.log(y.shape, y.sum(1).index("0:3").toString());
+const l = a.matmul(w).logSoftmax(1).mean(); l.backward(); console.log(w.grad?.shape, l.toString());
+console.log(torch.tensor([1.5, -2.7]).type("torch.LongTensor").toString(), torch.tensor([1.5]).type());
+const [v, i] = torch.tensor([[1, 5], [7, 2]]).max(1); console.log(v.toString(), i.toString());

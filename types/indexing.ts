@@ -1,0 +1,190 @@
+import type { Add, Div, Ge, Gt, Lt, Max, Min, Sub } from "./arith.js";
+import type { Broadcast } from "./broadcast.js";
+import type { Err } from "./check.js";
+import type { Shape } from "./shape.js";
+
+/**
+ * One item of `x.index(...)` (PyTorch's `x[...]`): a number selects, a string slices (`":"`,
+ * `"1:3"`, `"::2"`, `"-1:"`) or is `"..."`, `null` inserts a dim, and an integer array or an
+ * int/bool tensor indexes by value (advanced indexing). Tensor items are matched structurally by
+ * their `shape` and `dtype`.
+ */
+export type IndexItem = number | string | null | readonly number[] | { readonly shape: Shape; readonly dtype: string };
+
+/** Message of too many indices. */
+export type IndexCountMsg<R extends string, N extends string> = `index: too many indices for a tensor of rank ${R}, got ${N}`;
+/** Runtime twin of {@link IndexCountMsg}. */
+export function indexCountMsg<R extends string, N extends string>(r: R, n: N): IndexCountMsg<R, N> {
+  return `index: too many indices for a tensor of rank ${r}, got ${n}`;
+}
+/** Message of a literal index outside its literal dim. */
+export type IndexRangeMsg<Lo extends string, Hi extends string, D extends string, N extends string, I extends string> =
+  `index: index must be in [${Lo}, ${Hi}] for dim ${D} of size ${N}, got ${I}`;
+/** Runtime twin of {@link IndexRangeMsg}. */
+export function indexRangeMsg<Lo extends string, Hi extends string, D extends string, N extends string, I extends string>(
+  lo: Lo, hi: Hi, d: D, n: N, i: I,
+): IndexRangeMsg<Lo, Hi, D, N, I> {
+  return `index: index must be in [${lo}, ${hi}] for dim ${d} of size ${n}, got ${i}`;
+}
+/** Message of a string item that is not a slice. */
+export type SliceTextMsg<T extends string> = `index: a string index must be a slice like ":", "1:3", "::2" or "...", got "${T}"`;
+/** Runtime twin of {@link SliceTextMsg}. */
+export function sliceTextMsg<T extends string>(t: T): SliceTextMsg<T> {
+  return `index: a string index must be a slice like ":", "1:3", "::2" or "...", got "${t}"`;
+}
+
+/** A parsed slice: `null` for an omitted bound. */
+export interface SliceSpec {
+  start: number | null;
+  stop: number | null;
+  step: number | null;
+}
+
+/**
+ * Parses `"start:stop:step"` (each part optional, integers) — runtime twin of the type-level parse.
+ *
+ * @example
+ * parseSlice("1:-1"); // { start: 1, stop: -1, step: null }
+ */
+export function parseSlice(text: string): SliceSpec | undefined {
+  const m = /^\s*(-?\d+)?\s*:\s*(-?\d+)?\s*(?::\s*(-?\d+)?\s*)?$/.exec(text);
+  if (!m) return undefined;
+  const num = (s: string | undefined) => (s === undefined ? null : Number(s));
+  return { start: num(m[1]), stop: num(m[2]), step: num(m[3]) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// type level
+// ---------------------------------------------------------------------------------------------
+
+type Num<T extends string> = T extends "" ? undefined : T extends `${infer N extends number}` ? N : false;
+type ParseSlice<T extends string> = T extends `${infer A}:${infer B}:${infer C}`
+  ? [Num<A>, Num<B>, Num<C>]
+  : T extends `${infer A}:${infer B}`
+    ? [Num<A>, Num<B>, undefined]
+    : false;
+
+// A bound resolved against a dim of size N: negatives from the end, clamped to [0, N].
+type Bound<V, N extends number, Default extends number> = V extends number
+  ? Lt<V, 0> extends true
+    ? Max<Add<V, N>, 0>
+    : Min<V, N>
+  : Default;
+type SliceLen<N extends number, P extends [unknown, unknown, unknown]> = number extends N
+  ? number
+  : P[2] extends number
+    ? Gt<P[2], 0> extends true
+      ? SliceLenStep<Bound<P[0], N, 0>, Bound<P[1], N, N>, P[2]>
+      : number
+    : SliceLenStep<Bound<P[0], N, 0>, Bound<P[1], N, N>, 1>;
+type SliceLenStep<A extends number, B extends number, St extends number> = number extends A | B | St
+  ? number
+  : Gt<B, A> extends true
+    ? Div<Add<Sub<B, A>, Sub<St, 1>>, St>
+    : 0;
+
+type ItemDims<T> = T extends "..." | null
+  ? 0
+  : T extends { readonly shape: infer SI extends Shape; readonly dtype: "bool" }
+    ? SI["length"] extends 0 ? 1 : SI["length"]
+    : 1;
+type Consumed<Ix extends readonly unknown[], Acc extends 0[] = []> = Ix extends readonly [infer H, ...infer T]
+  ? Consumed<T, [...Acc, ...Fill0<ItemDims<H>>]>
+  : Acc["length"];
+type Fill0<N, Acc extends 0[] = []> = N extends number ? (number extends N ? [] : Acc["length"] extends N ? Acc : Fill0<N, [...Acc, 0]>) : [];
+
+type Take<S extends Shape, N extends number, Acc extends number[] = []> = Acc["length"] extends N
+  ? [Acc, S]
+  : S extends readonly [infer H extends number, ...infer T extends Shape]
+    ? Take<T, N, [...Acc, H]>
+    : [Acc, S];
+
+// Walk the items. Out: dims produced by basic items; Adv: shapes of advanced items; Pos: where
+// in Out the advanced result goes; Gap: whether the advanced items are separated.
+type Walk<S extends Shape, Ix extends readonly unknown[], Free extends number, D extends 0[] = [], Out extends number[] = [], Adv extends Shape[] = [], Pos extends number = -1, Gap extends boolean = false> =
+  Ix extends readonly [infer H, ...infer T extends readonly unknown[]]
+    ? H extends "..."
+      ? Take<S, Free> extends [infer P extends number[], infer Rest extends Shape]
+        ? Walk<Rest, T, Free, [...D, ...Fill0<P["length"]>], [...Out, ...P], Adv, Pos, Gap>
+        : never
+      : H extends null
+        ? Walk<S, T, Free, D, [...Out, 1], Adv, Pos, Gap>
+        : S extends readonly [infer N extends number, ...infer Rest extends Shape]
+          ? H extends number
+            ? CheckIndex<H, N, D["length"]> extends infer E extends Err<string>
+              ? E
+              : Walk<Rest, T, Free, [...D, 0], Out, Adv, Pos, Gap>
+            : H extends string
+              ? ParseSlice<H> extends infer P
+                ? P extends [unknown, unknown, unknown]
+                  ? false extends P[number]
+                    ? Err<SliceTextMsg<H>>
+                    : Walk<Rest, T, Free, [...D, 0], [...Out, SliceLen<N, P>], Adv, Pos, Gap>
+                  : Err<SliceTextMsg<H>>
+                : never
+              : H extends readonly number[]
+                ? AdvStep<Rest, T, Free, D, Out, Adv, Pos, Gap, [H["length"]], 1>
+                : H extends { readonly shape: infer SI extends Shape; readonly dtype: infer DT }
+                  ? DT extends "bool"
+                    ? AdvStep<Take<S, ItemDims<H>>[1], T, Free, D, Out, Adv, Pos, Gap, [number], ItemDims<H>>
+                    : AdvStep<Rest, T, Free, D, Out, Adv, Pos, Gap, SI, 1>
+                  : never
+          : [Out, Adv, Pos, Gap, S]
+    : [Out, Adv, Pos, Gap, S];
+
+type AdvStep<Rest extends Shape, T extends readonly unknown[], Free extends number, D extends 0[], Out extends number[], Adv extends Shape[], Pos extends number, Gap extends boolean, SI extends Shape, Used extends number> =
+  Walk<Rest, T, Free, [...D, ...Fill0<Used>], Out, [...Adv, SI], Adv extends [] ? Out["length"] : Pos,
+    // A basic item between two advanced ones separates them.
+    Adv extends [] ? Gap : Same2<Pos, Out["length"]> extends true ? Gap : true>;
+type Same2<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+
+type CheckIndex<I extends number, N extends number, D extends number> = number extends I | N
+  ? unknown
+  : Ge<I, `-${N}` extends `${infer L extends number}` ? L : never> extends true
+    ? Lt<I, N> extends true
+      ? unknown
+      : Err<IndexRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
+    : Err<IndexRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>;
+
+type BroadcastAll<Ss extends Shape[], Acc extends Shape = []> = Ss extends [infer H extends Shape, ...infer T extends Shape[]]
+  ? Broadcast<Acc, H, "index"> extends infer R extends Shape ? BroadcastAll<T, R> : Broadcast<Acc, H, "index">
+  : Acc;
+type InsertAll<Out extends number[], At extends number, Ins extends Shape, Acc extends number[] = []> = Acc["length"] extends At
+  ? [...Acc, ...Ins, ...Out]
+  : Out extends [infer H extends number, ...infer T extends number[]]
+    ? InsertAll<T, At, Ins, [...Acc, H]>
+    : [...Acc, ...Ins];
+
+/**
+ * Shape of `x.index(...items)`: numbers remove a dim, slices shorten one, `null` inserts a 1,
+ * `"..."` keeps the dims no other item takes, and advanced items (arrays, int/bool tensors)
+ * broadcast together into dims that stay in place when adjacent and go first when separated.
+ *
+ * @example
+ * type A = IndexShape<[2, 3], [":", 1]>;            // [2]
+ * type B = IndexShape<[5, 6, 7], ["...", "1:3"]>;   // [5, 6, 2]
+ * type C = IndexShape<[2, 3], [[0, 1], [0, 2]]>;    // [2]
+ */
+export type IndexShape<S extends Shape, Ix extends readonly unknown[]> = number extends S["length"]
+  ? number[]
+  : Consumed<Ix> extends infer C extends number
+    ? number extends C
+      ? number[]
+      : Gt<C, S["length"]> extends true
+        ? Err<IndexCountMsg<`${S["length"]}`, `${C}`>>
+        : Walk<S, Ix, Sub<S["length"], C>> extends infer W
+          ? W extends Err<string>
+            ? W
+            : W extends [infer Out extends number[], infer Adv extends Shape[], infer Pos extends number, infer Gap extends boolean, infer Rest extends Shape]
+              ? Adv extends []
+                ? [...Out, ...Rest]
+                : BroadcastAll<Adv> extends infer Bc
+                  ? Bc extends Shape
+                    ? Gap extends true
+                      ? [...Bc, ...Out, ...Rest]
+                      : InsertAll<[...Out, ...Rest], Pos, Bc>
+                    : Bc
+                  : never
+              : never
+          : never
+    : never;

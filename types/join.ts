@@ -1,0 +1,128 @@
+import type { Add } from "./arith.js";
+import type { Err } from "./check.js";
+import { type NormDim, normDim } from "./dims.js";
+import { ShapeError } from "./errors.js";
+import { type Shape, type ShapeStr, shapeStr } from "./shape.js";
+import type { DimsMayMatch, ToNum } from "./util.js";
+
+/** Message of cat given tensors that differ outside the cat dim. */
+export type CatMsg<D extends string, A extends string, B extends string> = `cat: tensors must match except in dim ${D}, got ${A} and ${B}`;
+/** Runtime twin of {@link CatMsg}. */
+export function catMsg<D extends string, A extends string, B extends string>(d: D, a: A, b: B): CatMsg<D, A, B> {
+  return `cat: tensors must match except in dim ${d}, got ${a} and ${b}`;
+}
+/** Message of stack given tensors of different shapes. */
+export type StackMsg<A extends string, B extends string> = `stack: tensors must have the same shape, got ${A} and ${B}`;
+/** Runtime twin of {@link StackMsg}. */
+export function stackMsg<A extends string, B extends string>(a: A, b: B): StackMsg<A, B> {
+  return `stack: tensors must have the same shape, got ${a} and ${b}`;
+}
+/** Message of cat/stack given no tensors. */
+export type EmptyListMsg<Op extends string> = `${Op}: expected a non-empty list of tensors, got []`;
+/** Runtime twin of {@link EmptyListMsg}. */
+export function emptyListMsg<Op extends string>(op: Op): EmptyListMsg<Op> {
+  return `${op}: expected a non-empty list of tensors, got []`;
+}
+
+// A and B agree at every index but D; the result takes A's dims with D summed.
+type CatPair<A extends Shape, B extends Shape, D extends number> = A["length"] extends B["length"]
+  ? { -readonly [K in keyof A]: ToNum<K> extends D ? Add<A[K] & number, B[K & keyof B] & number> : DimsMayMatch<A[K], B[K & keyof B]> extends true ? (number extends A[K] ? B[K & keyof B] : A[K]) : false } extends infer R extends unknown[]
+    ? false extends R[number] ? false : R
+    : never
+  : false;
+type CatRec<Ss extends readonly Shape[], D extends number, Acc extends Shape> = Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
+  ? CatPair<Acc, H, D> extends infer R
+    ? R extends false ? Err<CatMsg<`${D}`, ShapeStr<Acc>, ShapeStr<H>>> : CatRec<T, D, R & Shape>
+    : never
+  : Acc;
+
+/**
+ * Shape of `torch.cat(tensors, dim)`: all shapes equal except in `dim`, which adds up.
+ *
+ * @example
+ * type S = CatShape<[[2, 3], [4, 3]], 0>; // [6, 3]
+ */
+export type CatShape<Ss extends readonly Shape[], D extends number = 0> = Ss extends readonly []
+  ? Err<EmptyListMsg<"cat">>
+  : number extends Ss["length"]
+    ? number[]
+    : Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
+      ? number extends H["length"]
+        ? number[]
+        : NormDim<D, H["length"], "cat"> extends infer N
+          ? N extends Err<string> ? N : number extends N ? number[] : CatRec<T, N & number, H>
+          : never
+      : never;
+
+/**
+ * Runtime twin of {@link CatShape}.
+ *
+ * @example
+ * catShape([[2, 3], [4, 3]], 0); // { shape: [6, 3], dim: 0 }
+ */
+export function catShape(shapes: readonly (readonly number[])[], dim: number): { shape: number[]; dim: number } {
+  const first = shapes[0];
+  if (first === undefined) throw new ShapeError(emptyListMsg("cat"));
+  const d = normDim("cat", dim, first.length);
+  const out = [...first];
+  for (let i = 1; i < shapes.length; i++) {
+    const s = shapes[i]!;
+    const prev = shapeStr(out);
+    if (s.length !== out.length || s.some((v, j) => j !== d && v !== out[j])) throw new ShapeError(catMsg(`${dim}`, prev, shapeStr(s)));
+    out[d] = out[d]! + s[d]!;
+  }
+  return { shape: out, dim: d };
+}
+
+type StackRec<Ss extends readonly Shape[], S extends Shape> = Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
+  ? H["length"] extends S["length"]
+    ? { [K in keyof S]: DimsMayMatch<S[K], H[K & keyof H]> } extends infer R extends readonly unknown[]
+      ? false extends R[number] ? Err<StackMsg<ShapeStr<S>, ShapeStr<H>>> : StackRec<T, S>
+      : never
+    : Err<StackMsg<ShapeStr<S>, ShapeStr<H>>>
+  : S;
+type InsertAt<S extends Shape, D extends number, V extends number, I extends 0[] = [], Acc extends number[] = []> = I["length"] extends D
+  ? [...Acc, V, ...S]
+  : S extends readonly [infer H extends number, ...infer T extends Shape]
+    ? InsertAt<T, D, V, [...I, 0], [...Acc, H]>
+    : [...Acc, V];
+
+/**
+ * Shape of `torch.stack(tensors, dim)`: equal shapes, a new dim of size `tensors.length` at `dim`.
+ *
+ * @example
+ * type S = StackShape<[[2, 3], [2, 3]], 0>; // [2, 2, 3]
+ */
+export type StackShape<Ss extends readonly Shape[], D extends number = 0> = Ss extends readonly []
+  ? Err<EmptyListMsg<"stack">>
+  : number extends Ss["length"]
+    ? number[]
+    : Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
+      ? number extends H["length"]
+        ? number[]
+        : StackRec<T, H> extends infer R
+          ? R extends Err<string>
+            ? R
+            : NormDim<D, [...H, 0]["length"], "stack"> extends infer N
+              ? N extends Err<string> ? N : number extends N ? number[] : InsertAt<H, N & number, Ss["length"]>
+              : never
+          : never
+      : never;
+
+/**
+ * Runtime twin of {@link StackShape}.
+ *
+ * @example
+ * stackShape([[2, 3], [2, 3]], 0); // { shape: [2, 2, 3], dim: 0 }
+ */
+export function stackShape(shapes: readonly (readonly number[])[], dim: number): { shape: number[]; dim: number } {
+  const first = shapes[0];
+  if (first === undefined) throw new ShapeError(emptyListMsg("stack"));
+  for (const s of shapes) {
+    if (s.length !== first.length || s.some((v, j) => v !== first[j])) throw new ShapeError(stackMsg(shapeStr(first), shapeStr(s)));
+  }
+  const d = normDim("stack", dim, first.length + 1);
+  const out = [...first];
+  out.splice(d, 0, shapes.length);
+  return { shape: out, dim: d };
+}
