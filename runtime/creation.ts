@@ -140,7 +140,6 @@ export function parseSize(op: string, args: readonly unknown[]): { shape: number
   return { shape: shape as number[], opts };
 }
 
-type Sized<A extends SizeArgs, Def extends DType = "float32"> = Tensor<SizeOf<A>, DTypeOpt<OptsOf<A>, Def>>;
 
 function sized(op: string, args: readonly unknown[], fill: (t: AnyTensor, gen?: Generator) => void, def: DType = "float32", floatOnly = false): AnyTensor {
   const { shape, opts } = parseSize(op, args);
@@ -157,16 +156,16 @@ function sized(op: string, args: readonly unknown[], fill: (t: AnyTensor, gen?: 
  * @example
  * torch.zeros(2, 3); // Tensor<[2, 3], "float32">
  */
-export function zeros<const A extends SizeArgs>(...size: A): Sized<A> {
-  return sized("zeros", size, () => {}) as Sized<A>;
+export function zeros<const A extends SizeArgs>(...size: A): Tensor<SizeOf<A>, DTypeOpt<OptsOf<A>, "float32">> {
+  return sized("zeros", size, () => {}) as never;
 }
 /** A tensor of ones (see {@link zeros}). */
-export function ones<const A extends SizeArgs>(...size: A): Sized<A> {
-  return sized("ones", size, (t) => t.fill_(1)) as Sized<A>;
+export function ones<const A extends SizeArgs>(...size: A): Tensor<SizeOf<A>, DTypeOpt<OptsOf<A>, "float32">> {
+  return sized("ones", size, (t) => t.fill_(1)) as never;
 }
 /** An uninitialised tensor (here: zeros; see {@link zeros}). */
-export function empty<const A extends SizeArgs>(...size: A): Sized<A> {
-  return sized("empty", size, () => {}) as Sized<A>;
+export function empty<const A extends SizeArgs>(...size: A): Tensor<SizeOf<A>, DTypeOpt<OptsOf<A>, "float32">> {
+  return sized("empty", size, () => {}) as never;
 }
 /**
  * Uniform samples in [0, 1), PyTorch's numbers after the same `manualSeed`.
@@ -174,8 +173,8 @@ export function empty<const A extends SizeArgs>(...size: A): Sized<A> {
  * @example
  * torch.manualSeed(0); torch.rand(3); // tensor([0.4963, 0.7682, 0.0885])
  */
-export function rand<const A extends SizeArgs>(...size: A): Sized<A> {
-  return sized("rand", size, (t, g) => uniformFill(t._data as Float32Array, 0, 1, g), "float32", true) as Sized<A>;
+export function rand<const A extends SizeArgs>(...size: A): Tensor<SizeOf<A>, DTypeOpt<OptsOf<A>, "float32">> {
+  return sized("rand", size, (t, g) => uniformFill(t._data as Float32Array, 0, 1, g), "float32", true) as never;
 }
 /**
  * Standard normal samples, PyTorch's numbers after the same `manualSeed`.
@@ -183,8 +182,8 @@ export function rand<const A extends SizeArgs>(...size: A): Sized<A> {
  * @example
  * torch.randn(53, 7, { requiresGrad: true }); // Tensor<[53, 7], "float32">
  */
-export function randn<const A extends SizeArgs>(...size: A): Sized<A> {
-  return sized("randn", size, (t, g) => normalFill(t._data as Float32Array, 0, 1, g), "float32", true) as Sized<A>;
+export function randn<const A extends SizeArgs>(...size: A): Tensor<SizeOf<A>, DTypeOpt<OptsOf<A>, "float32">> {
+  return sized("randn", size, (t, g) => normalFill(t._data as Float32Array, 0, 1, g), "float32", true) as never;
 }
 
 /** dtype `full` infers from its fill value: bool, int64 for an integer, else float32. */

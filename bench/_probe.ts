@@ -1,0 +1,17 @@
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import * as wasm from "@tensorflow/tfjs-backend-wasm";
+import { createRequire } from "node:module";
+import path from "node:path";
+const req = createRequire(import.meta.url);
+const dir = path.join(path.dirname(req.resolve("@tensorflow/tfjs-backend-wasm/package.json")), "dist") + path.sep;
+console.log(dir);
+const orig = WebAssembly.instantiate;
+(WebAssembly as any).instantiate = function (src: any, imp: any) { console.log("instantiate bytes", src?.byteLength); return (orig as any).call(WebAssembly, src, imp); };
+wasm.setWasmPaths(dir);
+console.log(await tf.setBackend("wasm"), tf.getBackend(), wasm.getThreadsCount(), tf.env().getFlags());
+const a = tf.randomNormal([512, 512]); const b = tf.randomNormal([512, 512]);
+let t = performance.now(); for (let i = 0; i < 10; i++) tf.matMul(a, b).dispose(); console.log((performance.now() - t) / 10, "ms");
+await tf.setBackend("cpu"); 
+const a2 = tf.randomNormal([512, 512]); const b2 = tf.randomNormal([512, 512]);
+t = performance.now(); for (let i = 0; i < 3; i++) tf.matMul(a2, b2).dispose(); console.log((performance.now() - t) / 3, "ms");
