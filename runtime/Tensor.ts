@@ -335,12 +335,12 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
    * torch.ones(2, 3).add(torch.ones(3)).shape; // [2, 3]
    */
   add<T extends Operand>(other: T & BinCheck<S, T, "add">, opts?: { alpha?: number }): Tensor<BinShape<S, T, "add">, BinDType<D, T>> {
-    const o = opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled(other, opts.alpha) : other;
+    const o = opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled("add", B.add, this._any, other, opts.alpha) : other;
     return B.binary(B.add, this._any, o) as never;
   }
   /** `x − alpha·other` with broadcasting. */
   sub<T extends Operand>(other: T & BinCheck<S, T, "sub">, opts?: { alpha?: number }): Tensor<BinShape<S, T, "sub">, BinDType<D, T>> {
-    const o = opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled(other, opts.alpha) : other;
+    const o = opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled("sub", B.sub, this._any, other, opts.alpha) : other;
     return B.binary(B.sub, this._any, o) as never;
   }
   /** `x · other` with broadcasting. */
@@ -645,13 +645,13 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
   /** `x += alpha·other` in place. */
   add_(other: AnyTensor | number, opts?: { alpha?: number }): this {
     C.guardInPlace("add_", this._any);
-    C.inPlace(this._any, B.add, opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled(other, opts.alpha) : other);
+    C.inPlace(this._any, B.add, opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled("add_", B.add, this._any, other, opts.alpha) : other);
     return this;
   }
   /** `x -= alpha·other` in place. */
   sub_(other: AnyTensor | number, opts?: { alpha?: number }): this {
     C.guardInPlace("sub_", this._any);
-    C.inPlace(this._any, B.sub, opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled(other, opts.alpha) : other);
+    C.inPlace(this._any, B.sub, opts?.alpha !== undefined && opts.alpha !== 1 ? C.scaled("sub_", B.sub, this._any, other, opts.alpha) : other);
     return this;
   }
   /** `x *= other` in place. */

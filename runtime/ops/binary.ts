@@ -37,10 +37,17 @@ export const add = elementwiseOp({
   backward: (g, inputs) => [sumToShape(g, inputs[0]!.shape), second(inputs, () => g)],
 });
 
-/** `a − b` (bool tensors rejected, as PyTorch). Backward: `g`, `−g`. */
+// The dtype an operand of a binary op has: a tensor's, or what PyTorch makes of a JS scalar.
+const dtypeOf = (o: AnyTensor | number | boolean): DType => (typeof o === "boolean" ? "bool" : typeof o === "number" ? (Number.isInteger(o) ? "int64" : "float32") : o.dtype);
+
+/** `a − b` (any bool operand rejected, as PyTorch). Backward: `g`, `−g`. */
 export const sub = elementwiseOp({
   name: "sub", arity: 2, gradName: "SubBackward0", dtype: same,
-  rejects: (d) => (d === "bool" ? "subtracting bool tensors is not supported (use logicalXor), got dtype bool" : undefined),
+  // PyTorch rejects a bool on either side, not just bool − bool (bool − int would promote fine).
+  rejects: (_d, operands) => {
+    const ds = operands.map(dtypeOf);
+    return ds.includes("bool") ? `bool operands are not supported (use logicalXor or logicalNot), got dtypes ${ds.join(" and ")}` : undefined;
+  },
   js: ([a, b]) => `${a} - ${b}`,
   wgsl: ([a, b]) => `${a} - ${b}`,
   backward: (g, inputs) => [sumToShape(g, inputs[0]!.shape), second(inputs, () => g.neg())],
@@ -80,10 +87,17 @@ export const divTrunc = elementwiseOp({
   backward: (g, inputs) => [g.mul(0), inputs[1] ? sumToShape(g.mul(0), inputs[1].shape) : null],
 });
 
-/** `a^b`. Backward: `g·b·a^(b−1)`, `g·out·ln a`. */
+/**
+ * `a^b`; integer results are integer powers (a negative exponent gives `1/a^n` truncated: 0 unless
+ * |a| = 1, as PyTorch). Backward: `g·b·a^(b−1)`, `g·out·ln a`.
+ */
 export const pow = elementwiseOp({
   name: "pow", arity: 2, gradName: "PowBackward0", dtype: same,
-  js: ([a, b]) => `Math.pow(${a}, ${b})`,
+  // PyTorch rejects only a negative integer *scalar* exponent of an integer tensor.
+  rejects: (d, [, e]) =>
+    !isFloating(d) && typeof e === "number" && e < 0 ? `integers to negative integer powers are not allowed, got exponent ${e} for dtype ${d}` : undefined,
+  js: ([a, b], d) =>
+    isFloating(d) ? `Math.pow(${a}, ${b})` : `(${b} < 0 ? (${a} === 1 ? 1 : ${a} === -1 ? (${b} % 2 === 0 ? 1 : -1) : 0) : Math.pow(${a}, ${b}))`,
   wgsl: ([a, b]) => `pow(${a}, ${b})`,
   backward: (g, inputs, out, params) => {
     const b = other(inputs, params);
@@ -172,6 +186,9 @@ const throwZeroDiv = () => {
 /** Runs a binary op `a op b` where `b` may be a JS number (a scalar operand, PyTorch's promotion rules). */
 export function binary(def: ElementwiseOpDef, a: AnyTensor, b: AnyTensor | number | boolean): AnyTensor {
   const promoted = resultType([a, b]);
+  // runElementwise sees only tensor operands; the scalar's dtype and value are checked here.
+  const reason = def.rejects?.(promoted, [a, b]);
+  if (reason) throw new DTypeError(`${def.name}: ${reason}`);
   const extra = def === divFloor || def === divTrunc ? [throwZeroDiv] : [];
   if (b instanceof Tensor) {
     if (a.device !== b.device) Tensor._deviceMismatch(def.name, a, b);

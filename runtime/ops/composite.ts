@@ -21,8 +21,17 @@ import { clamp } from "./unary.js";
 
 type Operand = AnyTensor | number | boolean;
 
-/** `alpha · other` for add/sub's `alpha` option. */
-export function scaled(other: Operand, alpha: number): Operand {
+/**
+ * `alpha · other` for add/sub's `alpha` option (`op` names the method in messages). The op's own
+ * checks run first, on the operands as given: scaling would turn a bool operand into an integer
+ * one that `sub` no longer rejects. A fractional alpha would make integer operands float, so
+ * PyTorch rejects it, and so does this.
+ */
+export function scaled(op: string, def: ElementwiseOpDef, x: AnyTensor, other: Operand, alpha: number): Operand {
+  const promoted = resultType([x, other]);
+  const reason = def.rejects?.(promoted, [x, other]);
+  if (reason) throw new DTypeError(`${op}: ${reason}`);
+  if (!isFloating(promoted) && !Number.isInteger(alpha)) throw new DTypeError(`${op}: alpha must be an integer for integer operands, got alpha=${alpha} for dtype ${promoted}`);
   return other instanceof Tensor ? other.mul(alpha) : +other * alpha;
 }
 

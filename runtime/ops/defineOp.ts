@@ -25,8 +25,11 @@ export interface ElementwiseOpDef {
   readonly gradName: string;
   /** Result dtype from the promoted input dtype. */
   readonly dtype: (promoted: DType) => DType;
-  /** dtypes this op rejects (PyTorch does, too), with the reason. */
-  readonly rejects?: (promoted: DType) => string | undefined;
+  /**
+   * Operands this op rejects (PyTorch does, too), with the reason: by the promoted dtype, or by
+   * the operands themselves (tensors, and the JS scalar of a tensor-scalar op where known).
+   */
+  readonly rejects?: (promoted: DType, operands: readonly (AnyTensor | number | boolean)[]) => string | undefined;
   readonly js: ExprTemplate;
   readonly wgsl: ExprTemplate;
   readonly backward: Backward | null;
@@ -106,7 +109,7 @@ export function runElementwise(
   promoted: DType,
   into?: AnyTensor,
 ): AnyTensor {
-  const reason = def.rejects?.(promoted);
+  const reason = def.rejects?.(promoted, inputs);
   if (reason) throw new DTypeError(`${def.name}: ${reason}`);
   let shape: number[] = inputs.length > 0 ? [...inputs[0]!.shape] : [];
   for (let i = 1; i < inputs.length; i++) shape = broadcastShapes(def.name, shape, inputs[i]!.shape);
@@ -121,8 +124,11 @@ export function runElementwise(
   const c = coalesce(shape, strides);
   const rank = c.shape.length;
   const names = [...inputNames(inputs.length), ...scalars.map((_, k) => `p${k}`)];
-  const key = `ew:${def.name}:${promoted}:${out.dtype}:${inputs.length}:${scalars.length}:${rank}`;
-  cpu.run(key, () => elementwiseSource(def.js(names, promoted), inputs.length, rank, scalars.length), [
+  const expr = def.js(names, promoted);
+  // Keyed by the expression itself: several defs share a name (div and its rounding modes, the
+  // casts), and a key by name would hand one of them another's cached kernel.
+  const key = `ew:${expr}:${inputs.length}:${scalars.length}:${rank}`;
+  cpu.run(key, () => elementwiseSource(expr, inputs.length, rank, scalars.length), [
     out._data, out._offset, c.strides[0], inputs.map((t) => t._data), inputs.map((t) => t._offset), c.strides.slice(1), c.shape, scalars,
   ]);
   if (!into && def.backward && needsGrad(inputs)) {
@@ -142,11 +148,14 @@ export function runReduce(def: ReduceOpDef, x: AnyTensor, dims: readonly number[
   const t = def.js(x.dtype);
   const out = Tensor._empty([...outShape], def.dtype(x.dtype));
   const idx = t.withIndex ? Tensor._empty([...outShape], "int64") : undefined;
-  const outerDims = x.shape.map((_, i) => i).filter((i) => !dims.includes(i));
+  // A 0-d tensor accepts dim 0 / -1 (as PyTorch) and reduces over its one element: it has no
+  // such dim to walk, so keep only the dims the tensor has.
+  const red = dims.filter((i) => i < x.ndim);
+  const outerDims = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
   const o = coalesce(outerDims.map((i) => x.shape[i]!), [outerDims.map((i) => x._strides[i]!)]);
-  const inn = coalesce(dims.map((i) => x.shape[i]!), [dims.map((i) => x._strides[i]!)]);
+  const inn = coalesce(red.map((i) => x.shape[i]!), [red.map((i) => x._strides[i]!)]);
   // A reduction over zero elements still has to write its init value, so keep empty inner loops.
-  const innerShape = dims.some((i) => x.shape[i] === 0) ? [0] : inn.shape;
+  const innerShape = red.some((i) => x.shape[i] === 0) ? [0] : inn.shape;
   const key = `red:${def.name}:${x.dtype}:${o.shape.length}:${innerShape.length}:${scalars.length}`;
   cpu.run(key, () => reduceSource(t, o.shape.length, innerShape.length, scalars.length), [
     out._data, idx?._data, x._data, x._offset, o.strides[0], inn.strides[0], o.shape, innerShape, scalars,
