@@ -107,6 +107,13 @@ def main():
             ag.mul(b).sum().backward()
 
         out["mulSumBackwardUs"] = measure(fwd_bwd, w, ts, tk)["medianMs"] * 1e3
+    try:
+        import resource
+
+        ru = resource.getrusage(resource.RUSAGE_SELF)
+        out["cpuSeconds"] = ru.ru_utime + ru.ru_stime
+    except Exception:  # noqa: BLE001
+        pass
     print(json.dumps(out))
 
 

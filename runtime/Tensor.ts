@@ -1,6 +1,6 @@
 import type { Check, Err, Ok } from "../types/check.js";
 import { normDim } from "../types/dims.js";
-import { DeviceError, ValueError } from "../types/errors.js";
+import { DeviceError, DTypeError, ShapeError, ValueError } from "../types/errors.js";
 import type { IndexItem, IndexShape } from "../types/indexing.js";
 import type { BmmShape, MatmulShape, MmShape } from "../types/matmul.js";
 import type { ExpandShape, FlattenShape, PermuteShape, ReshapeShape, SqueezeShape, TShape, TransposeShape, UnsqueezeShape } from "../types/movement.js";
@@ -44,7 +44,9 @@ type ValueOf<D extends DType> = D extends "bool" ? boolean : number;
 type KeepOf<K> = K extends { keepdim?: infer V } ? (V extends boolean ? V : false) : K extends boolean ? K : false;
 type Operand = AnyTensor | number | boolean;
 type Sizes = readonly (number | readonly number[])[];
-type FlatSizes<N extends Sizes> = N extends readonly [infer A extends readonly number[]] ? A : N extends readonly number[] ? N : number[];
+// Matched by pattern (not `N extends readonly number[]`), which resolves for sizes with a generic
+// dim (`x.view(x.shape[0], -1)` inside a generic function) instead of deferring.
+type FlatSizes<N extends Sizes> = N extends readonly [infer A extends readonly number[]] ? A : N extends readonly [...infer A extends number[]] ? A : number[];
 type ThisCheck<S extends Shape, D extends DType, R> = Tensor<S, D> & Check<R>;
 
 let nextId = 0;
@@ -161,6 +163,8 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
   size<Dm extends number>(dim: Dm & DimCheck<S, Dm, "size">): number;
   size(dim?: number): S | number {
     if (dim === undefined) return this.shape;
+    // normDim lets a 0-d tensor take dim 0 / -1 (as reductions do); it has no size there.
+    if (this.ndim === 0) throw new ShapeError(`size: a 0-d tensor has no dims, got dim ${dim}`);
     return this.shape[normDim("size", dim, this.ndim)]!;
   }
   /** Elements to skip in storage per step along each dim. */
@@ -261,7 +265,7 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
    */
   requiresGrad_(flag = true): this {
     if (this.gradFn && !flag) throw new ValueError("requiresGrad_: only leaf tensors can stop requiring grad, got a tensor made by " + this.gradFn.name + " (use detach())");
-    if (flag && !isFloating(this.dtype)) throw new ValueError(`requiresGrad_: only floating point tensors can require gradients, got dtype ${this.dtype}`);
+    if (flag && !isFloating(this.dtype)) throw new DTypeError(`requiresGrad_: only floating point tensors can require gradients, got dtype ${this.dtype}`);
     this.requiresGrad = flag;
     return this;
   }
@@ -284,7 +288,13 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
     if (gradient === undefined) {
       if (this.numel() !== 1) throw new ValueError(`backward: a gradient is needed for a non-scalar output, got shape [${this.shape.join(", ")}]`);
       g = Tensor._empty(this.shape, this.dtype).fill_(1);
-    } else g = gradient;
+    } else {
+      // A gradient of another shape would broadcast somewhere inside the graph and give wrong sums.
+      if (gradient.ndim !== this.ndim || gradient.shape.some((s, i) => s !== this.shape[i])) {
+        throw new ShapeError(`backward: the gradient must have the output's shape [${this.shape.join(", ")}], got [${gradient.shape.join(", ")}]`);
+      }
+      g = gradient;
+    }
     runBackward(this._any, g, opts.retainGraph ?? false);
   }
 
@@ -633,7 +643,7 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
    */
   normal_(mean = 0, std = 1, opts?: { generator?: Generator }): this {
     C.guardInPlace("normal_", this._any);
-    C.fillRandom(this._any, "normal_", (out) => normalFill(out, mean, std, opts?.generator));
+    C.fillRandom(this._any, "normal_", (out, contiguous) => normalFill(out, mean, std, opts?.generator, contiguous));
     return this;
   }
   /** Fills with samples of `U(from, to)`, as PyTorch's `uniform_`. */

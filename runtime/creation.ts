@@ -33,7 +33,9 @@ type IsFloatLiteral<N> = N extends number ? (`${N}` extends `${string}.${string}
  * with a fraction → float32. Non-literal numbers could be either: `"float32" | "int64"` (pass
  * `{ dtype }` to say which).
  */
-export type DataDType<T> = [Leaves<T>] extends [boolean]
+export type DataDType<T> = [Leaves<T>] extends [never]
+  ? "float32" // no elements (`torch.tensor([])`), as PyTorch
+  : [Leaves<T>] extends [boolean]
   ? "bool"
   : true extends IsFloatLiteral<Leaves<T>>
     ? "float32"
@@ -55,6 +57,8 @@ function flattenData(data: NestedData, out: (number | boolean)[], depth: number,
     for (const d of data) flattenData(d as NestedData, out, depth + 1, rank);
   } else {
     if (typeof data !== "number" && typeof data !== "boolean") throw new ValueError(`tensor: elements must be numbers or booleans, got ${typeof data} (${String(data)})`);
+    // inferShape takes the first path's depth; a number met before it (as in [1, [2]]) is ragged.
+    if (depth < rank) throw new ValueError(`tensor: nested arrays must be rectangular, got a number at depth ${depth} where arrays belong`);
     out.push(data);
   }
 }
@@ -72,7 +76,8 @@ export function fillFrom(t: AnyTensor, values: ArrayLike<number | boolean>, op: 
   for (let i = 0; i < values.length; i++) {
     const v = +values[i]!;
     if (isInt && !Number.isFinite(v)) throw new ValueError(`${op}: values must be finite for dtype ${t.dtype}, got ${v}`);
-    d[i] = t.dtype === "bool" ? (v !== 0 ? 1 : 0) : isInt ? Math.trunc(v) : v;
+    // `+ 0`: trunc(-0.5) is -0, which int64 (stored as doubles) must not keep.
+    d[i] = t.dtype === "bool" ? (v !== 0 ? 1 : 0) : isInt ? Math.trunc(v) + 0 : v;
   }
 }
 
@@ -237,7 +242,7 @@ export function linspace<N extends number, O extends CreateOptions = {}>(start: 
     const half = Math.floor(steps / 2);
     for (let i = 0; i < steps; i++) {
       const v = i < half ? f(s + f(step * i)) : f(e - f(step * (steps - i - 1)));
-      t._data[i] = isFloating(dtype) ? v : dtype === "bool" ? (v !== 0 ? 1 : 0) : Math.trunc(v);
+      t._data[i] = isFloating(dtype) ? v : dtype === "bool" ? (v !== 0 ? 1 : 0) : Math.trunc(v) + 0; // no -0 in ints
     }
   }
   return finish(t, opts, "linspace") as never;
@@ -276,7 +281,7 @@ export function arange(...args: (number | CreateOptions)[]): AnyTensor {
   const dtype = checkDType("arange", opts?.dtype) ?? (nums.every(Number.isInteger) ? "int64" : "float32");
   const n = Math.ceil((end - start) / step);
   const t = Tensor._empty([n], dtype);
-  for (let i = 0; i < n; i++) t._data[i] = isFloating(dtype) ? start + step * i : Math.trunc(start + step * i);
+  for (let i = 0; i < n; i++) t._data[i] = isFloating(dtype) ? start + step * i : Math.trunc(start + step * i) + 0; // no -0 in ints
   return finish(t, opts, "arange");
 }
 

@@ -9,6 +9,8 @@
  */
 export * as torch from "./torch.js";
 export * as nn from "./nn.js";
+export * as optim from "./optim/index.js";
+export * as data from "./data/index.js";
 export { Tensor } from "./Tensor.js";
 export type { DType } from "./dtype.js";
 export type { Device } from "./backend/Backend.js";

@@ -23,7 +23,9 @@ export type BinShape<S extends Shape, T, Op extends string> = Ok<Broadcast<S, Sh
 export type BinCheck<S extends Shape, T, Op extends string> = T extends Tensor<infer S2, DType> ? Check<Broadcast<S, S2, Op>> : unknown;
 
 /** dtype of `x op other` (PyTorch's promotion, with JS numbers as Python scalars). */
-export type BinDType<D extends DType, T> = T extends Tensor<Shape, infer D2> ? Promote<D, D2> : PromoteScalar<D, T>;
+// Matched on `dtype` alone: `T extends Tensor<Shape, infer D2>` defers for a tensor with a generic
+// dim (`Tensor<[B, 256]>`), as `[B, 256] extends Shape` does.
+export type BinDType<D extends DType, T> = T extends { readonly dtype: infer D2 extends DType } ? Promote<D, D2> : PromoteScalar<D, T>;
 
 /** A dim argument's check for a tensor of shape S. */
 export type DimCheck<S extends Shape, Dm extends number, Op extends string> = Check<NormDim<Dm, S["length"], Op>>;

@@ -5,22 +5,25 @@
 import type { CatShape, StackShape } from "../types/join.js";
 import type { Check, Ok } from "../types/check.js";
 import type { BmmShape, MatmulShape, MmShape } from "../types/matmul.js";
-import type { FlattenShape } from "../types/movement.js";
+import type { FlattenShape, PermuteShape, ReshapeShape, SqueezeShape, TShape, TransposeShape, UnsqueezeShape } from "../types/movement.js";
+import type { DimArg, ReduceShape } from "../types/reduce.js";
 import type { Shape } from "../types/shape.js";
 import { ValueError } from "../types/errors.js";
 import type { DType } from "./dtype.js";
 import * as C from "./ops/composite.js";
 import { whereOp } from "./ops/binary.js";
 import { catOp, stackOp } from "./ops/movement.js";
-import type { Promote } from "./promote.js";
+import type { ValuesIndices } from "./ops/reduce.js";
+import type { FloatOf, Promote, SumOf } from "./promote.js";
 import { Tensor } from "./Tensor.js";
-import type { AnyTensor, BinCheck, BinDType, BinShape } from "./tensorTypes.js";
+import type { AnyTensor, BinCheck, BinDType, BinShape, DimCheck, KeepArg } from "./tensorTypes.js";
 
 export { arange, empty, emptyLike, eye, full, fullLike, linspace, ones, onesLike, rand, randint, randintLike, randLike, randn, randnLike, randperm, tensor, zeros, zerosLike } from "./creation.js";
 export { Generator, initialSeed, manualSeed } from "./random.js";
 export { noGrad, setGradEnabled, isGradEnabled } from "./autograd.js";
 export { getPrintOptions, setPrintOptions } from "./format.js";
 export { Tensor } from "./Tensor.js";
+export { save, load, loadWithMetadata, saveBytes, loadBytes, loadBytesWithMetadata } from "./io/index.js";
 export type { DType } from "./dtype.js";
 
 /** PyTorch's dtype objects are strings here: `torch.float32 === "float32"`. */
@@ -29,7 +32,7 @@ export const float32 = "float32", float64 = "float64", int32 = "int32", int64 = 
 export const float = "float32", double = "float64", int = "int32", long = "int64";
 
 type ShapesOf<Ts extends readonly AnyTensor[]> = { [K in keyof Ts]: Ts[K] extends Tensor<infer S, DType> ? S : never };
-type DTypesOf<Ts extends readonly AnyTensor[]> = Ts[number] extends Tensor<Shape, infer D> ? D : never;
+type DTypesOf<Ts extends readonly AnyTensor[]> = Ts[number] extends { readonly dtype: infer D extends DType } ? D : never;
 type PromoteAll<U extends DType> = [U] extends ["float64"] ? "float64" : "float64" extends U ? "float64" : "float32" extends U ? "float32" : "int64" extends U ? "int64" : "int32" extends U ? "int32" : "bool";
 
 /**
@@ -56,7 +59,8 @@ export function stack<const Ts extends readonly AnyTensor[], Dm extends number =
 
 type WhereOperand = AnyTensor | number;
 type OpShape<T> = T extends Tensor<infer S, DType> ? S : [];
-type OpDType<T> = T extends Tensor<Shape, infer D> ? D : "float32";
+type OpDType<T> = T extends { readonly dtype: infer D extends DType } ? D : "float32";
+type IsTensor<T> = T extends { readonly dtype: DType } ? true : false;
 
 /**
  * `cond ? x : y` elementwise with broadcasting (cond must be bool).
@@ -68,7 +72,7 @@ export function where<SC extends Shape, X extends WhereOperand, Y extends WhereO
   condition: Tensor<SC, "bool">,
   x: X & BinCheck<SC, X, "where">,
   y: Y & BinCheck<BinShape<SC, X, "where">, Y, "where">,
-): Tensor<BinShape<BinShape<SC, X, "where">, Y, "where">, X extends AnyTensor ? (Y extends AnyTensor ? Promote<OpDType<X>, OpDType<Y>> : OpDType<X>) : Y extends AnyTensor ? OpDType<Y> : "float32"> {
+): Tensor<BinShape<BinShape<SC, X, "where">, Y, "where">, IsTensor<X> extends true ? (IsTensor<Y> extends true ? Promote<OpDType<X>, OpDType<Y>> : OpDType<X>) : IsTensor<Y> extends true ? OpDType<Y> : "float32"> {
   return whereOp(condition, x, y) as never;
 }
 
@@ -153,57 +157,96 @@ export function clamp<S extends Shape, D extends DType>(x: Tensor<S, D>, min?: n
   return x.clamp(min, max);
 }
 
-// Reductions and the rest forward to the methods, which carry the types.
+// Reductions and movement forward to the methods; the signatures repeat the methods' (a generic
+// method's `Parameters<...>` / `ReturnType<...>` would lose its type parameters: the dims).
 type Method<K extends keyof AnyTensor> = <S extends Shape, D extends DType, A extends unknown[]>(x: Tensor<S, D>, ...args: A) => ReturnType<Extract<Tensor<S, D>[K], (...a: never[]) => unknown>>;
 const method = <K extends keyof AnyTensor>(k: K) =>
   ((x: AnyTensor, ...args: unknown[]) => (x[k] as (...a: unknown[]) => unknown)(...args)) as unknown as Method<K>;
+const call = (x: unknown, k: string, args: readonly unknown[]): never => ((x as Record<string, (...a: unknown[]) => unknown>)[k]!.call(x, ...args)) as never;
+type VarOpts<K extends boolean> = boolean | { unbiased?: boolean; correction?: number; keepdim?: K };
+type Red<S extends Shape, Dm extends DimArg, K extends boolean, Op extends string> = Ok<ReduceShape<S, Dm, K, Op>>;
 
 /** `torch.sum(x, dim?, keepdim?)` (see {@link Tensor.sum}). */
-export function sum<S extends Shape, D extends DType>(x: Tensor<S, D>, ...args: Parameters<Tensor<S, D>["sum"]>): ReturnType<Tensor<S, D>["sum"]> {
-  return (x.sum as (...a: unknown[]) => never)(...args);
+export function sum<S extends Shape, D extends DType, const Dm extends DimArg = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "sum">>, keepdim?: KeepArg<K>): Tensor<Red<S, Dm, K, "sum">, SumOf<D>> {
+  return call(x, "sum", [dim, keepdim]);
 }
 /** `torch.mean(x, dim?, keepdim?)`. */
-export function mean<S extends Shape, D extends DType>(x: Tensor<S, D>, ...args: Parameters<Tensor<S, D>["mean"]>): ReturnType<Tensor<S, D>["mean"]> {
-  return (x.mean as (...a: unknown[]) => never)(...args);
+export function mean<S extends Shape, D extends DType, const Dm extends DimArg = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "mean">>, keepdim?: KeepArg<K>): Tensor<Red<S, Dm, K, "mean">, D> {
+  return call(x, "mean", [dim, keepdim]);
 }
 /** `torch.prod(x, dim?, keepdim?)`. */
-export const prod = method("prod");
-/** `torch.max(x)` / `torch.max(x, dim)`. */
-export const max = method("max");
-/** `torch.min(x)` / `torch.min(x, dim)`. */
-export const min = method("min");
-/** `torch.amax(x, dim?)`. */
-export const amax = method("amax");
-/** `torch.argmax(x, dim?)`. */
-export const argmax = method("argmax");
-/** `torch.argmin(x, dim?)`. */
-export const argmin = method("argmin");
+export function prod<S extends Shape, D extends DType, Dm extends number | undefined = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "prod">>, keepdim?: KeepArg<K>): Tensor<Red<S, Dm, K, "prod">, SumOf<D>> {
+  return call(x, "prod", [dim, keepdim]);
+}
+/** `torch.max(x)` / `torch.max(x, dim)` (values and indices). */
+export function max<S extends Shape, D extends DType>(x: Tensor<S, D>): Tensor<[], D>;
+export function max<S extends Shape, D extends DType, Dm extends number, K extends boolean = false>(x: Tensor<S, D>, dim: Dm & Check<ReduceShape<S, Dm, K, "max">>, keepdim?: KeepArg<K>): ValuesIndices<Tensor<Red<S, Dm, K, "max">, D>, Tensor<Red<S, Dm, K, "max">, "int64">>;
+export function max(x: AnyTensor, ...args: unknown[]): unknown {
+  return call(x, "max", args);
+}
+/** `torch.min(x)` / `torch.min(x, dim)` (values and indices). */
+export function min<S extends Shape, D extends DType>(x: Tensor<S, D>): Tensor<[], D>;
+export function min<S extends Shape, D extends DType, Dm extends number, K extends boolean = false>(x: Tensor<S, D>, dim: Dm & Check<ReduceShape<S, Dm, K, "min">>, keepdim?: KeepArg<K>): ValuesIndices<Tensor<Red<S, Dm, K, "min">, D>, Tensor<Red<S, Dm, K, "min">, "int64">>;
+export function min(x: AnyTensor, ...args: unknown[]): unknown {
+  return call(x, "min", args);
+}
+/** `torch.amax(x, dim?, keepdim?)`. */
+export function amax<S extends Shape, D extends DType, const Dm extends DimArg = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "amax">>, keepdim?: KeepArg<K>): Tensor<Red<S, Dm, K, "amax">, D> {
+  return call(x, "amax", [dim, keepdim]);
+}
+type ArgShape<S extends Shape, Dm, K extends boolean, Op extends string> = Dm extends number ? Red<S, Dm, K, Op> : K extends true ? { -readonly [I in keyof S]: 1 } : [];
+/** `torch.argmax(x, dim?, keepdim?)`. */
+export function argmax<S extends Shape, D extends DType, Dm extends number | undefined = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "argmax">>, keepdim?: KeepArg<K>): Tensor<ArgShape<S, Dm, K, "argmax">, "int64"> {
+  return call(x, "argmax", [dim, keepdim]);
+}
+/** `torch.argmin(x, dim?, keepdim?)`. */
+export function argmin<S extends Shape, D extends DType, Dm extends number | undefined = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "argmin">>, keepdim?: KeepArg<K>): Tensor<ArgShape<S, Dm, K, "argmin">, "int64"> {
+  return call(x, "argmin", [dim, keepdim]);
+}
 /** `torch.var(x, dim?, unbiased?)`. */
-export const var_ = method("var");
+export function var_<S extends Shape, D extends DType, const Dm extends DimArg = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "var">>, opts?: VarOpts<K>, keepdim?: K): Tensor<Red<S, Dm, K, "var">, FloatOf<D>> {
+  return call(x, "var", [dim, opts, keepdim]);
+}
 /** `torch.std(x, dim?, unbiased?)`. */
-export const std = method("std");
-/** `torch.logsumexp(x, dim)`. */
-export const logsumexp = method("logsumexp");
+export function std<S extends Shape, D extends DType, const Dm extends DimArg = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "std">>, opts?: VarOpts<K>, keepdim?: K): Tensor<Red<S, Dm, K, "std">, FloatOf<D>> {
+  return call(x, "std", [dim, opts, keepdim]);
+}
+/** `torch.logsumexp(x, dim, keepdim?)`. */
+export function logsumexp<S extends Shape, D extends DType, const Dm extends DimArg = undefined, K extends boolean = false>(x: Tensor<S, D>, dim?: Dm & Check<ReduceShape<S, Dm, K, "logsumexp">>, keepdim?: KeepArg<K>): Tensor<Red<S, Dm, K, "logsumexp">, FloatOf<D>> {
+  return call(x, "logsumexp", [dim, keepdim]);
+}
 /** `torch.softmax(x, dim)`. */
-export function softmax<S extends Shape, D extends DType>(x: Tensor<S, D>, ...args: Parameters<Tensor<S, D>["softmax"]>): ReturnType<Tensor<S, D>["softmax"]> {
-  return (x.softmax as (...a: unknown[]) => never)(...args);
+export function softmax<S extends Shape, D extends DType, Dm extends number>(x: Tensor<S, D>, dim: Dm & DimCheck<S, Dm, "softmax">): Tensor<S, FloatOf<D>> {
+  return call(x, "softmax", [dim]);
 }
 /** `torch.logSoftmax(x, dim)` (PyTorch's `torch.log_softmax`). */
-export function logSoftmax<S extends Shape, D extends DType>(x: Tensor<S, D>, ...args: Parameters<Tensor<S, D>["logSoftmax"]>): ReturnType<Tensor<S, D>["logSoftmax"]> {
-  return (x.logSoftmax as (...a: unknown[]) => never)(...args);
+export function logSoftmax<S extends Shape, D extends DType, Dm extends number>(x: Tensor<S, D>, dim: Dm & DimCheck<S, Dm, "logSoftmax">): Tensor<S, FloatOf<D>> {
+  return call(x, "logSoftmax", [dim]);
 }
-/** `torch.reshape(x, shape)`. */
-export const reshape = method("reshape");
+/** `torch.reshape(x, shape)` (one -1 is inferred). */
+export function reshape<S extends Shape, D extends DType, const N extends readonly number[]>(x: Tensor<S, D> & Check<ReshapeShape<S, N, "reshape">>, shape: N): Tensor<Ok<ReshapeShape<S, N, "reshape">>, D> {
+  return call(x, "reshape", [shape]);
+}
 /** `torch.transpose(x, d0, d1)`. */
-export const transpose = method("transpose");
+export function transpose<S extends Shape, D extends DType, D0 extends number, D1 extends number>(x: Tensor<S, D> & Check<TransposeShape<S, D0, D1>>, dim0: D0, dim1: D1): Tensor<Ok<TransposeShape<S, D0, D1>>, D> {
+  return call(x, "transpose", [dim0, dim1]);
+}
 /** `torch.permute(x, dims)`. */
-export const permute = method("permute");
+export function permute<S extends Shape, D extends DType, const N extends readonly number[]>(x: Tensor<S, D> & Check<PermuteShape<S, N>>, dims: N): Tensor<Ok<PermuteShape<S, N>>, D> {
+  return call(x, "permute", [dims]);
+}
 /** `torch.squeeze(x, dim?)`. */
-export const squeeze = method("squeeze");
+export function squeeze<S extends Shape, D extends DType, Dm extends number | undefined = undefined>(x: Tensor<S, D> & Check<SqueezeShape<S, Dm>>, dim?: Dm): Tensor<Ok<SqueezeShape<S, Dm>>, D> {
+  return call(x, "squeeze", [dim]);
+}
 /** `torch.unsqueeze(x, dim)`. */
-export const unsqueeze = method("unsqueeze");
+export function unsqueeze<S extends Shape, D extends DType, Dm extends number>(x: Tensor<S, D> & Check<UnsqueezeShape<S, Dm>>, dim: Dm): Tensor<Ok<UnsqueezeShape<S, Dm>>, D> {
+  return call(x, "unsqueeze", [dim]);
+}
 /** `torch.t(x)`. */
-export const t = method("t");
+export function t<S extends Shape, D extends DType>(x: Tensor<S, D> & Check<TShape<S>>): Tensor<Ok<TShape<S>>, D> {
+  return call(x, "t", []);
+}
 /** `torch.gather(x, dim, index)`. */
 export const gather = method("gather");
 /** `torch.indexSelect(x, dim, index)`. */

@@ -199,6 +199,12 @@ export const OPS = {
   sigmoid: unary("sigmoid"),
   tanh: unary("tanh"),
   clamp: { run: (i, a) => first(i).clamp(opt<number>(a, "min") ?? null, opt<number>(a, "max") ?? null), differentiable: true },
+  // Piecewise constant (zero gradient): the fixtures sit on the jumps (halves, integers) on purpose.
+  floor: { run: (i) => first(i).floor(), differentiable: false },
+  ceil: { run: (i) => first(i).ceil(), differentiable: false },
+  round: { run: (i) => first(i).round(), differentiable: false },
+  sign: { run: (i) => first(i).sign(), differentiable: false },
+  logicalNot: { run: (i) => first(i).logicalNot() as AnyTensor, differentiable: false },
 
   // binary
   add: binary("add"),
@@ -216,6 +222,9 @@ export const OPS = {
   ge: compare("ge"),
   lt: compare("lt"),
   le: compare("le"),
+  logicalAnd: { run: (i) => call(first(i), "logicalAnd", i[1]), differentiable: false },
+  logicalOr: { run: (i) => call(first(i), "logicalOr", i[1]), differentiable: false },
+  logicalXor: { run: (i) => call(first(i), "logicalXor", i[1]), differentiable: false },
   where: { run: (i) => torch.where(i[0] as Tensor<number[], "bool">, i[1] as never, i[2] as never) as AnyTensor, differentiable: true },
 
   // reductions
@@ -225,6 +234,7 @@ export const OPS = {
   prod: reduce("prod"),
   max: extreme("max"),
   min: extreme("min"),
+  amax: reduce("amax"),
   argmax: reduce("argmax", false),
   argmin: reduce("argmin", false),
   var: variance("var"),
@@ -254,6 +264,7 @@ export const OPS = {
   // indexing
   index: { run: (i, a) => call(first(i), "index", ...indexItems(a.indices as IndexItemJSON[])), differentiable: true },
   gather: { run: (i, a) => first(i).gather(num(a, "dim"), i[1] as Tensor<readonly number[], "int64">) as AnyTensor, differentiable: true },
+  scatterAdd: { run: (i, a) => first(i).scatterAdd(num(a, "dim"), i[1] as Tensor<readonly number[], "int64">, i[2]!) as AnyTensor, differentiable: true },
   indexSelect: { run: (i, a) => first(i).indexSelect(num(a, "dim"), i[1] as Tensor<readonly number[], "int64">) as AnyTensor, differentiable: true },
   oneHot: { run: (i, a) => torch.oneHot(first(i) as Tensor<readonly number[], "int64">, opt<number>(a, "numClasses")) as AnyTensor, differentiable: false },
 
@@ -310,4 +321,3 @@ export function isDifferentiableCase(c: OpCase): boolean {
   return isFloatDType(out.dtype);
 }
 
-export { Tensor };

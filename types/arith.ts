@@ -641,11 +641,13 @@ type ProductLoop<T extends readonly number[], Acc extends string> =
  * @example
  * type T = Product<[512, 7, 7]>; // 25088
  */
-export type Product<T extends readonly number[]> = number extends T["length"]
-  ? number
-  : `${T["length"]}` extends `${infer _0}${infer _1}${infer _2}${infer _3}${string}` | `9${Digit}${Digit}`
-    ? number // 900+ elements: near the 1,000-step tail-recursion limit
-    : ProductLoop<T, "1">;
+export type Product<T extends readonly number[]> = T[number] extends number // defers on a generic element, so it displays as `Product<[B, 784]>`
+  ? number extends T["length"]
+    ? number
+    : `${T["length"]}` extends `${infer _0}${infer _1}${infer _2}${infer _3}${string}` | `9${Digit}${Digit}`
+      ? number // 900+ elements: near the 1,000-step tail-recursion limit
+      : ProductLoop<T, "1">
+  : never;
 
 /** Sum loop: like {@link ProductLoop}. */
 type SumLoop<T extends readonly number[], Acc extends string> =
@@ -667,8 +669,10 @@ type SumLoop<T extends readonly number[], Acc extends string> =
  * @example
  * type T = Sum<[1, 2, 3]>; // 6
  */
-export type Sum<T extends readonly number[]> = number extends T["length"]
-  ? number
-  : `${T["length"]}` extends `${infer _0}${infer _1}${infer _2}${infer _3}${string}` | `9${Digit}${Digit}`
-    ? number // 900+ elements: near the 1,000-step tail-recursion limit
-    : SumLoop<T, "0">;
+export type Sum<T extends readonly number[]> = T[number] extends number // defers on a generic element, so it displays as `Sum<[B, 784]>`
+  ? number extends T["length"]
+    ? number
+    : `${T["length"]}` extends `${infer _0}${infer _1}${infer _2}${infer _3}${string}` | `9${Digit}${Digit}`
+      ? number // 900+ elements: near the 1,000-step tail-recursion limit
+      : SumLoop<T, "0">
+  : never;

@@ -1,7 +1,7 @@
 import type { Err } from "./check.js";
 import { ShapeError } from "./errors.js";
 import { type Shape, type ShapeStr, shapeStr } from "./shape.js";
-import type { Same } from "./util.js";
+import type { DimKind, Konst, Same } from "./util.js";
 
 /** Message of a failed broadcast. */
 export type BroadcastMsg<Op extends string, A extends string, B extends string> =
@@ -11,29 +11,33 @@ export function broadcastMsg<Op extends string, A extends string, B extends stri
   return `${op}: shapes must broadcast (each dim equal, or 1), got ${a} and ${b}`;
 }
 
-// One dim pair: equal (incl. the same generic), a 1 on either side, or a run-time `number`.
-type BDim<A, B> = Same<A, B> extends true
-  ? A
-  : A extends 1
-    ? B
-    : B extends 1
-      ? A
-      : number extends A
-        ? B
-        : number extends B
-          ? A
-          : false;
+// One dim pair → `[dim]`, or false: equal (incl. the same generic), a 1 on either side, else the
+// literal side when the other is `number` or generic (checked at run time); two different literals
+// (neither 1) don't broadcast.
+type BDim<A, B, K extends Konst> = Same<A, B> extends true
+  ? [A]
+  : Same<B, K["one"]> extends true
+    ? [A]
+    : Same<A, K["one"]> extends true
+      ? [B]
+      : DimKind<A, K> extends "lit"
+        ? DimKind<B, K> extends "lit"
+          ? false
+          : [A]
+        : DimKind<B, K> extends "lit"
+          ? [B]
+          : DimKind<A, K> extends "gen"
+            ? [A]
+            : [B];
 
-type BroadcastRec<A extends Shape, B extends Shape, Acc extends number[]> = A extends readonly [
+type BroadcastRec<A extends Shape, B extends Shape, Acc extends number[], K extends Konst> = A extends readonly [
   ...infer AR extends Shape,
   infer AL extends number,
 ]
   ? B extends readonly [...infer BR extends Shape, infer BL extends number]
-    ? BDim<AL, BL> extends infer R
-      ? [R] extends [false]
-        ? false
-        : BroadcastRec<AR, BR, [R & number, ...Acc]>
-      : never
+    ? BDim<AL, BL, K> extends [infer R extends number]
+      ? BroadcastRec<AR, BR, [R, ...Acc], K>
+      : false
     : [...A, ...Acc]
   : [...B, ...Acc];
 
@@ -44,12 +48,14 @@ type BroadcastRec<A extends Shape, B extends Shape, Acc extends number[]> = A ex
  * @example
  * type S = Broadcast<[2, 1, 3], [4, 3]>; // [2, 4, 3]
  * type E = Broadcast<[2, 3], [4, 5]>;    // Err<"add: shapes must broadcast (each dim equal, or 1), got [2, 3] and [4, 5]">
+ *
+ * `K` is internal (see `Konst` in util.ts): leave it to its default.
  */
-export type Broadcast<A extends Shape, B extends Shape, Op extends string = "add"> = number extends
+export type Broadcast<A extends Shape, B extends Shape, Op extends string = "add", K extends Konst = Konst> = number extends
   | A["length"]
   | B["length"]
   ? number[]
-  : BroadcastRec<A, B, []> extends infer R
+  : BroadcastRec<A, B, [], K> extends infer R
     ? R extends false
       ? Err<BroadcastMsg<Op, ShapeStr<A>, ShapeStr<B>>>
       : R

@@ -1,5 +1,4 @@
 import type { ShapeErrorBrand } from "./errors.js";
-import type { Shape } from "./shape.js";
 import { ShapeError } from "./errors.js";
 
 /**
@@ -11,10 +10,14 @@ export interface Err<M extends string> {
 }
 
 /** `unknown` when the rule passed; the branded message when it failed (intersect a parameter with it). */
-export type Check<R> = R extends Err<infer M> ? ShapeErrorBrand<M> : unknown;
+export type Check<R> = [R] extends [never] ? unknown : R extends Err<infer M> ? ShapeErrorBrand<M> : unknown;
 
-/** The rule's shape, or `number[]` when it failed (the failure is already reported on the argument). */
-export type Ok<R> = R extends Shape ? R : number[];
+/**
+ * The rule's shape as a mutable tuple, or `number[]` when it failed (the failure is already
+ * reported on the argument). Matching `readonly [...infer X]` (rather than `R extends Shape`) keeps
+ * it from deferring on a shape with a generic dim, so `Ok<[B, 256]>` is `[B, 256]`.
+ */
+export type Ok<R> = R extends readonly [...infer X extends number[]] ? X : number[];
 
 /** Throws `ShapeError(message)` unless `cond` holds: the runtime side of `Check`. */
 export function check(cond: boolean, message: () => string): asserts cond {

@@ -13,6 +13,8 @@ export * from "./conv.js";
 export * from "./dims.js";
 export * from "./indexing.js";
 export * from "./join.js";
+export * from "./layers.js";
+export * from "./loss.js";
 export * from "./matmul.js";
 export * from "./movement.js";
 export * from "./reduce.js";

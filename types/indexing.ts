@@ -2,6 +2,7 @@ import type { Add, Div, Ge, Gt, Lt, Max, Min, Sub } from "./arith.js";
 import type { Broadcast } from "./broadcast.js";
 import type { Err } from "./check.js";
 import type { Shape } from "./shape.js";
+import type { DimKind, Konst, Same } from "./util.js";
 
 /**
  * One item of `x.index(...)` (PyTorch's `x[...]`): a number selects, a string slices (`":"`,
@@ -70,9 +71,12 @@ type Bound<V, N extends number, Default extends number> = V extends number
     ? Max<Add<V, N>, 0>
     : Min<V, N>
   : Default;
-type SliceLen<N extends number, P extends [unknown, unknown, unknown]> = number extends N
-  ? number
-  : P[2] extends number
+type SliceLen<N extends number, P extends [unknown, unknown, unknown], Kn extends Konst> = P extends [undefined, undefined, undefined | 1]
+  ? N // ":" and "::" keep the dim, whatever it is
+  : DimKind<N, Kn> extends "lit"
+    ? SliceLenLit<N, P>
+    : number;
+type SliceLenLit<N extends number, P extends [unknown, unknown, unknown]> = P[2] extends number
     ? Gt<P[2], 0> extends true
       ? SliceLenStep<Bound<P[0], N, 0>, Bound<P[1], N, N>, P[2]>
       : number
@@ -83,13 +87,18 @@ type SliceLenStep<A extends number, B extends number, St extends number> = numbe
     ? Div<Add<Sub<B, A>, Sub<St, 1>>, St>
     : 0;
 
-type ItemDims<T> = T extends "..." | null
+// Dims an item consumes: a bool mask its rank (at least 1), "..." and null none, others one. The
+// dtype is compared with Same, which resolves even for a dtype computed from a generic
+// (`torch.arange(x.shape[0])` inside a generic function).
+type ItemDims<T, Kn extends Konst> = T extends "..." | null
   ? 0
-  : T extends { readonly shape: infer SI extends Shape; readonly dtype: "bool" }
-    ? SI["length"] extends 0 ? 1 : SI["length"]
+  : T extends { readonly shape: infer SI extends Shape; readonly dtype: infer DT }
+    ? Same<DT, Kn["bool"]> extends true
+      ? SI["length"] extends 0 ? 1 : SI["length"]
+      : 1
     : 1;
-type Consumed<Ix extends readonly unknown[], Acc extends 0[] = []> = Ix extends readonly [infer H, ...infer T]
-  ? Consumed<T, [...Acc, ...Fill0<ItemDims<H>>]>
+type Consumed<Ix extends readonly unknown[], Kn extends Konst, Acc extends 0[] = []> = Ix extends readonly [infer H, ...infer T]
+  ? Consumed<T, Kn, [...Acc, ...Fill0<ItemDims<H, Kn>>]>
   : Acc["length"];
 type Fill0<N, Acc extends 0[] = []> = N extends number ? (number extends N ? [] : Acc["length"] extends N ? Acc : Fill0<N, [...Acc, 0]>) : [];
 
@@ -101,53 +110,76 @@ type Take<S extends Shape, N extends number, Acc extends number[] = []> = Acc["l
 
 // Walk the items. Out: dims produced by basic items; Adv: shapes of advanced items; Pos: where
 // in Out the advanced result goes; Gap: whether the advanced items are separated.
-type Walk<S extends Shape, Ix extends readonly unknown[], Free extends number, D extends 0[] = [], Out extends number[] = [], Adv extends Shape[] = [], Pos extends number = -1, Gap extends boolean = false> =
+// Walk the items. Out: dims produced by basic items; Adv: shapes of advanced items; Pos: where
+// in Out the advanced result goes; Gap: whether the advanced items are separated; AE: the first
+// out-of-range literal in an index array (reported after the basic items, as at run time).
+type Walk<S extends Shape, Ix extends readonly unknown[], Free extends number, Kn extends Konst, D extends 0[] = [], Out extends number[] = [], Adv extends Shape[] = [], Pos extends number = -1, Gap extends boolean = false, AE = unknown> =
   Ix extends readonly [infer H, ...infer T extends readonly unknown[]]
     ? H extends "..."
       ? Take<S, Free> extends [infer P extends number[], infer Rest extends Shape]
-        ? Walk<Rest, T, Free, [...D, ...Fill0<P["length"]>], [...Out, ...P], Adv, Pos, Gap>
+        ? Walk<Rest, T, Free, Kn, [...D, ...Fill0<P["length"]>], [...Out, ...P], Adv, Pos, Gap, AE>
         : never
       : H extends null
-        ? Walk<S, T, Free, D, [...Out, 1], Adv, Pos, Gap>
+        ? Walk<S, T, Free, Kn, D, [...Out, 1], Adv, Pos, Gap, AE>
         : S extends readonly [infer N extends number, ...infer Rest extends Shape]
           ? H extends number
-            ? CheckIndex<H, N, D["length"]> extends infer E extends Err<string>
+            ? CheckIndex<H, N, D["length"], Kn> extends infer E extends Err<string>
               ? E
-              : Walk<Rest, T, Free, [...D, 0], Out, Adv, Pos, Gap>
+              : Walk<Rest, T, Free, Kn, [...D, 0], Out, Adv, Pos, Gap, AE>
             : H extends string
               ? ParseSlice<H> extends infer P
                 ? P extends [unknown, unknown, unknown]
                   ? false extends P[number]
                     ? Err<SliceTextMsg<H>>
-                    : Walk<Rest, T, Free, [...D, 0], [...Out, SliceLen<N, P>], Adv, Pos, Gap>
+                    : Walk<Rest, T, Free, Kn, [...D, 0], [...Out, SliceLen<N, P, Kn>], Adv, Pos, Gap, AE>
                   : Err<SliceTextMsg<H>>
                 : never
               : H extends readonly number[]
-                ? AdvStep<Rest, T, Free, D, Out, Adv, Pos, Gap, [H["length"]], 1>
+                ? AdvStep<Rest, T, Free, Kn, D, Out, Adv, Pos, Gap, [H["length"]], 1, AE extends Err<string> ? AE : CheckArray<H, N, D["length"], Kn>>
                 : H extends { readonly shape: infer SI extends Shape; readonly dtype: infer DT }
-                  ? DT extends "bool"
-                    ? AdvStep<Take<S, ItemDims<H>>[1], T, Free, D, Out, Adv, Pos, Gap, [number], ItemDims<H>>
-                    : AdvStep<Rest, T, Free, D, Out, Adv, Pos, Gap, SI, 1>
+                  ? Same<DT, Kn["bool"]> extends true
+                    ? AdvStep<Take<S, ItemDims<H, Kn>>[1], T, Free, Kn, D, Out, Adv, Pos, Gap, [number], ItemDims<H, Kn>, AE>
+                    : AdvStep<Rest, T, Free, Kn, D, Out, Adv, Pos, Gap, SI, 1, AE>
                   : never
-          : [Out, Adv, Pos, Gap, S]
-    : [Out, Adv, Pos, Gap, S];
+          : AE extends Err<string> ? AE : [Out, Adv, Pos, Gap, S]
+    : AE extends Err<string> ? AE : [Out, Adv, Pos, Gap, S];
 
-type AdvStep<Rest extends Shape, T extends readonly unknown[], Free extends number, D extends 0[], Out extends number[], Adv extends Shape[], Pos extends number, Gap extends boolean, SI extends Shape, Used extends number> =
-  Walk<Rest, T, Free, [...D, ...Fill0<Used>], Out, [...Adv, SI], Adv extends [] ? Out["length"] : Pos,
+type AdvStep<Rest extends Shape, T extends readonly unknown[], Free extends number, Kn extends Konst, D extends 0[], Out extends number[], Adv extends Shape[], Pos extends number, Gap extends boolean, SI extends Shape, Used extends number, AE> =
+  Walk<Rest, T, Free, Kn, [...D, ...Fill0<Used>], Out, [...Adv, SI], Adv extends [] ? Out["length"] : Pos,
     // A basic item between two advanced ones separates them.
-    Adv extends [] ? Gap : Same2<Pos, Out["length"]> extends true ? Gap : true>;
+    Adv extends [] ? Gap : Same2<Pos, Out["length"]> extends true ? Gap : true, AE>;
+
+// An index array of literals against a literal dim: its largest value when that is too big, else
+// its smallest when that is too small (what the run time reports).
+type CheckArray<A extends readonly number[], N extends number, D extends number, Kn extends Konst> =
+  DimKind<N, Kn> extends "lit"
+    ? ArrayExtremes<A, Kn> extends [infer Lo extends number, infer Hi extends number]
+      ? CheckIndexLit<Hi, N, D> extends infer E extends Err<string>
+        ? E
+        : CheckIndexLit<Lo, N, D>
+      : unknown
+    : unknown;
+// [min, max] of a non-empty tuple of literals; unknown otherwise.
+type ArrayExtremes<A extends readonly number[], Kn extends Konst, Lo = never, Hi = never> = A extends readonly [infer H extends number, ...infer T extends readonly number[]]
+  ? DimKind<H, Kn> extends "lit"
+    ? ArrayExtremes<T, Kn, [Lo] extends [never] ? H : Min<Lo & number, H>, [Hi] extends [never] ? H : Max<Hi & number, H>>
+    : unknown
+  : [Lo] extends [never] ? unknown : [Lo, Hi];
 type Same2<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 
-type CheckIndex<I extends number, N extends number, D extends number> = number extends I | N
-  ? unknown
-  : Ge<I, `-${N}` extends `${infer L extends number}` ? L : never> extends true
+type CheckIndex<I extends number, N extends number, D extends number, Kn extends Konst> = [DimKind<I, Kn>, DimKind<N, Kn>] extends ["lit", "lit"]
+  ? CheckIndexLit<I, N, D>
+  : unknown;
+type CheckIndexLit<I extends number, N extends number, D extends number> = Ge<I, `-${N}` extends `${infer L extends number}` ? L : never> extends true
     ? Lt<I, N> extends true
       ? unknown
       : Err<IndexRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
     : Err<IndexRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>;
 
-type BroadcastAll<Ss extends Shape[], Acc extends Shape = []> = Ss extends [infer H extends Shape, ...infer T extends Shape[]]
-  ? Broadcast<Acc, H, "index"> extends infer R extends Shape ? BroadcastAll<T, R> : Broadcast<Acc, H, "index">
+type BroadcastAll<Ss extends Shape[], Kn extends Konst, Acc extends Shape = []> = Ss extends [infer H extends Shape, ...infer T extends Shape[]]
+  ? Broadcast<Acc, H, "index", Kn> extends infer R
+    ? R extends Err<string> ? R : R extends readonly [...infer X extends number[]] ? BroadcastAll<T, Kn, X> : never
+    : never
   : Acc;
 type InsertAll<Out extends number[], At extends number, Ins extends Shape, Acc extends number[] = []> = Acc["length"] extends At
   ? [...Acc, ...Ins, ...Out]
@@ -165,20 +197,20 @@ type InsertAll<Out extends number[], At extends number, Ins extends Shape, Acc e
  * type B = IndexShape<[5, 6, 7], ["...", "1:3"]>;   // [5, 6, 2]
  * type C = IndexShape<[2, 3], [[0, 1], [0, 2]]>;    // [2]
  */
-export type IndexShape<S extends Shape, Ix extends readonly unknown[]> = number extends S["length"]
+export type IndexShape<S extends Shape, Ix extends readonly unknown[], Kn extends Konst = Konst> = number extends S["length"]
   ? number[]
-  : Consumed<Ix> extends infer C extends number
+  : Consumed<Ix, Kn> extends infer C extends number
     ? number extends C
       ? number[]
       : Gt<C, S["length"]> extends true
         ? Err<IndexCountMsg<`${S["length"]}`, `${C}`>>
-        : Walk<S, Ix, Sub<S["length"], C>> extends infer W
+        : Walk<S, Ix, Sub<S["length"], C>, Kn> extends infer W
           ? W extends Err<string>
             ? W
             : W extends [infer Out extends number[], infer Adv extends Shape[], infer Pos extends number, infer Gap extends boolean, infer Rest extends Shape]
               ? Adv extends []
                 ? [...Out, ...Rest]
-                : BroadcastAll<Adv> extends infer Bc
+                : BroadcastAll<Adv, Kn> extends infer Bc
                   ? Bc extends Shape
                     ? Gap extends true
                       ? [...Bc, ...Out, ...Rest]

@@ -3,7 +3,7 @@ import type { Err } from "./check.js";
 import { type NormDim, normDim } from "./dims.js";
 import { ShapeError } from "./errors.js";
 import { type Shape, type ShapeStr, shapeStr } from "./shape.js";
-import type { DimsMayMatch, ToNum } from "./util.js";
+import type { DimKind, DimsMayMatch, Konst, Same } from "./util.js";
 
 /** Message of cat given tensors that differ outside the cat dim. */
 export type CatMsg<D extends string, A extends string, B extends string> = `cat: tensors must match except in dim ${D}, got ${A} and ${B}`;
@@ -24,16 +24,32 @@ export function emptyListMsg<Op extends string>(op: Op): EmptyListMsg<Op> {
   return `${op}: expected a non-empty list of tensors, got []`;
 }
 
-// A and B agree at every index but D; the result takes A's dims with D summed.
-type CatPair<A extends Shape, B extends Shape, D extends number> = A["length"] extends B["length"]
-  ? { -readonly [K in keyof A]: ToNum<K> extends D ? Add<A[K] & number, B[K & keyof B] & number> : DimsMayMatch<A[K], B[K & keyof B]> extends true ? (number extends A[K] ? B[K & keyof B] : A[K]) : false } extends infer R extends unknown[]
-    ? false extends R[number] ? false : R
-    : never
-  : false;
-type CatRec<Ss extends readonly Shape[], D extends number, Acc extends Shape> = Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
-  ? CatPair<Acc, H, D> extends infer R
-    ? R extends false ? Err<CatMsg<`${D}`, ShapeStr<Acc>, ShapeStr<H>>> : CatRec<T, D, R & Shape>
-    : never
+// A and B agree at every index but D (equal, or either a run-time `number`); the result takes
+// A's dims (B's where A's is `number`) with D summed. false when they don't fit.
+type CatPair<A extends Shape, B extends Shape, D extends number, K extends Konst, I extends 0[] = [], Acc extends number[] = []> =
+  A extends readonly [infer AH extends number, ...infer AT extends Shape]
+    ? B extends readonly [infer BH extends number, ...infer BT extends Shape]
+      ? I["length"] extends D
+        ? CatPair<AT, BT, D, K, [...I, 0], [...Acc, Add<AH, BH>]>
+        : CatDim<AH, BH, K> extends [infer R extends number]
+          ? CatPair<AT, BT, D, K, [...I, 0], [...Acc, R]>
+          : false
+      : false
+    : B extends readonly []
+      ? Acc
+      : false;
+// Equal (or the same generic) → that dim; else a literal beats a `number` or generic; two literals fail.
+type CatDim<A, B, K extends Konst> = Same<A, B> extends true
+  ? [A]
+  : DimKind<A, K> extends "lit"
+    ? DimKind<B, K> extends "lit" ? false : [A]
+    : [B];
+type CatRec<Ss extends readonly Shape[], D extends number, Acc extends Shape, K extends Konst> = Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
+  ? number extends H["length"]
+    ? number[]
+    : CatPair<Acc, H, D, K> extends infer R extends number[]
+      ? CatRec<T, D, R, K>
+      : Err<CatMsg<`${D}`, ShapeStr<Acc>, ShapeStr<H>>>
   : Acc;
 
 /**
@@ -42,7 +58,7 @@ type CatRec<Ss extends readonly Shape[], D extends number, Acc extends Shape> = 
  * @example
  * type S = CatShape<[[2, 3], [4, 3]], 0>; // [6, 3]
  */
-export type CatShape<Ss extends readonly Shape[], D extends number = 0> = Ss extends readonly []
+export type CatShape<Ss extends readonly Shape[], D extends number = 0, K extends Konst = Konst> = Ss extends readonly []
   ? Err<EmptyListMsg<"cat">>
   : number extends Ss["length"]
     ? number[]
@@ -50,7 +66,7 @@ export type CatShape<Ss extends readonly Shape[], D extends number = 0> = Ss ext
       ? number extends H["length"]
         ? number[]
         : NormDim<D, H["length"], "cat"> extends infer N
-          ? N extends Err<string> ? N : number extends N ? number[] : CatRec<T, N & number, H>
+          ? N extends Err<string> ? N : number extends N ? number[] : CatRec<T, N & number, H, K>
           : never
       : never;
 
@@ -68,19 +84,24 @@ export function catShape(shapes: readonly (readonly number[])[], dim: number): {
   for (let i = 1; i < shapes.length; i++) {
     const s = shapes[i]!;
     const prev = shapeStr(out);
-    if (s.length !== out.length || s.some((v, j) => j !== d && v !== out[j])) throw new ShapeError(catMsg(`${dim}`, prev, shapeStr(s)));
+    if (s.length !== out.length || s.some((v, j) => j !== d && v !== out[j])) throw new ShapeError(catMsg(`${d}`, prev, shapeStr(s)));
     out[d] = out[d]! + s[d]!;
   }
   return { shape: out, dim: d };
 }
 
-type StackRec<Ss extends readonly Shape[], S extends Shape> = Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
-  ? H["length"] extends S["length"]
-    ? { [K in keyof S]: DimsMayMatch<S[K], H[K & keyof H]> } extends infer R extends readonly unknown[]
-      ? false extends R[number] ? Err<StackMsg<ShapeStr<S>, ShapeStr<H>>> : StackRec<T, S>
-      : never
-    : Err<StackMsg<ShapeStr<S>, ShapeStr<H>>>
+type StackRec<Ss extends readonly Shape[], S extends Shape, K extends Konst> = Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
+  ? number extends H["length"]
+    ? StackRec<T, S, K>
+    : AllMayMatch<S, H, K> extends true
+      ? StackRec<T, S, K>
+      : Err<StackMsg<ShapeStr<S>, ShapeStr<H>>>
   : S;
+type AllMayMatch<A extends Shape, B extends Shape, K extends Konst> = A extends readonly [infer AH, ...infer AT extends Shape]
+  ? B extends readonly [infer BH, ...infer BT extends Shape]
+    ? DimsMayMatch<AH, BH, K> extends true ? AllMayMatch<AT, BT, K> : false
+    : false
+  : B extends readonly [] ? true : false;
 type InsertAt<S extends Shape, D extends number, V extends number, I extends 0[] = [], Acc extends number[] = []> = I["length"] extends D
   ? [...Acc, V, ...S]
   : S extends readonly [infer H extends number, ...infer T extends Shape]
@@ -93,14 +114,14 @@ type InsertAt<S extends Shape, D extends number, V extends number, I extends 0[]
  * @example
  * type S = StackShape<[[2, 3], [2, 3]], 0>; // [2, 2, 3]
  */
-export type StackShape<Ss extends readonly Shape[], D extends number = 0> = Ss extends readonly []
+export type StackShape<Ss extends readonly Shape[], D extends number = 0, K extends Konst = Konst> = Ss extends readonly []
   ? Err<EmptyListMsg<"stack">>
   : number extends Ss["length"]
     ? number[]
     : Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
       ? number extends H["length"]
         ? number[]
-        : StackRec<T, H> extends infer R
+        : StackRec<T, H, K> extends infer R
           ? R extends Err<string>
             ? R
             : NormDim<D, [...H, 0]["length"], "stack"> extends infer N

@@ -2,7 +2,7 @@ import { type Broadcast, broadcastShapes } from "./broadcast.js";
 import type { Err } from "./check.js";
 import { ShapeError } from "./errors.js";
 import { type Shape, type ShapeStr, shapeStr } from "./shape.js";
-import type { DimsMayMatch } from "./util.js";
+import type { DimsMayMatch, Konst } from "./util.js";
 
 /** Message of matmul-like ops whose inner dims differ. */
 export type InnerDimMsg<Op extends string, A extends string, B extends string> =
@@ -28,12 +28,12 @@ export function batchMsg<Op extends string, A extends string, B extends string>(
   return `${op}: batch dims must broadcast, got ${a} @ ${b}`;
 }
 
-type Inner<Op extends string, A extends Shape, B extends Shape, K, K2, R> = DimsMayMatch<K, K2> extends true
+type Inner<Op extends string, A extends Shape, B extends Shape, K, K2, R, Kn extends Konst> = DimsMayMatch<K, K2, Kn> extends true
   ? R
   : Err<InnerDimMsg<Op, ShapeStr<A>, ShapeStr<B>>>;
 
-type Batched<Op extends string, A extends Shape, B extends Shape, BA extends Shape, BB extends Shape, Tail extends number[]> =
-  Broadcast<BA, BB> extends infer R
+type Batched<Op extends string, A extends Shape, B extends Shape, BA extends Shape, BB extends Shape, Tail extends number[], Kn extends Konst> =
+  Broadcast<BA, BB, Op, Kn> extends infer R
     ? R extends number[]
       ? [...R, ...Tail]
       : Err<BatchMsg<Op, ShapeStr<A>, ShapeStr<B>>>
@@ -48,7 +48,7 @@ type Batched<Op extends string, A extends Shape, B extends Shape, BA extends Sha
  * type S = MatmulShape<[64, 784], [784, 256]>; // [64, 256]
  * type V = MatmulShape<[3], [2, 3, 4]>;        // [2, 4]
  */
-export type MatmulShape<A extends Shape, B extends Shape, Op extends string = "matmul"> = number extends
+export type MatmulShape<A extends Shape, B extends Shape, Op extends string = "matmul", Kn extends Konst = Konst> = number extends
   | A["length"]
   | B["length"]
   ? number[]
@@ -58,15 +58,15 @@ export type MatmulShape<A extends Shape, B extends Shape, Op extends string = "m
       ? Err<RankMsg<Op, "at least 1-D", ShapeStr<A>, ShapeStr<B>>>
       : A extends readonly [infer K]
         ? B extends readonly [infer K2]
-          ? Inner<Op, A, B, K, K2, []>
+          ? Inner<Op, A, B, K, K2, [], Kn>
           : B extends readonly [...infer BB extends Shape, infer K2, infer N extends number]
-            ? Inner<Op, A, B, K, K2, [...BB, N]>
+            ? Inner<Op, A, B, K, K2, [...BB, N], Kn>
             : never
         : A extends readonly [...infer BA extends Shape, infer M extends number, infer K]
           ? B extends readonly [infer K2]
-            ? Inner<Op, A, B, K, K2, [...BA, M]>
+            ? Inner<Op, A, B, K, K2, [...BA, M], Kn>
             : B extends readonly [...infer BB extends Shape, infer K2, infer N extends number]
-              ? Inner<Op, A, B, K, K2, Batched<Op, A, B, BA, BB, [M, N]>>
+              ? Inner<Op, A, B, K, K2, Batched<Op, A, B, BA, BB, [M, N], Kn>, Kn>
               : never
           : never;
 
@@ -76,28 +76,27 @@ export type MatmulShape<A extends Shape, B extends Shape, Op extends string = "m
  * @example
  * type S = MmShape<[2, 3], [3, 4]>; // [2, 4]
  */
-export type MmShape<A extends Shape, B extends Shape> = A extends readonly [infer M extends number, infer K]
-  ? B extends readonly [infer K2, infer N extends number]
-    ? Inner<"mm", A, B, K, K2, [M, N]>
-    : Err<RankMsg<"mm", "2-D", ShapeStr<A>, ShapeStr<B>>>
-  : number extends A["length"]
-    ? number[]
+export type MmShape<A extends Shape, B extends Shape, Kn extends Konst = Konst> = number extends A["length"] | B["length"]
+  ? number[]
+  : A extends readonly [infer M extends number, infer K]
+    ? B extends readonly [infer K2, infer N extends number]
+      ? Inner<"mm", A, B, K, K2, [M, N], Kn>
+      : Err<RankMsg<"mm", "2-D", ShapeStr<A>, ShapeStr<B>>>
     : Err<RankMsg<"mm", "2-D", ShapeStr<A>, ShapeStr<B>>>;
 
 /**
- * Shape of `torch.bmm(a, b)`: `[B, M, K] @ [B, K, N] → [B, M, N]`, both exactly 3-D.
+ * Shape of `torch.bmm(a, b)`: `[B, M, K] @ [B, K, N] → [B, M, N]`, both exactly 3-D, the batch
+ * sizes equal (no broadcasting). Inner dims are checked before batch sizes, as at run time.
  *
  * @example
  * type S = BmmShape<[8, 2, 3], [8, 3, 4]>; // [8, 2, 4]
  */
-export type BmmShape<A extends Shape, B extends Shape> = A extends readonly [infer BA extends number, infer M extends number, infer K]
-  ? B extends readonly [infer BB, infer K2, infer N extends number]
-    ? DimsMayMatch<BA, BB> extends true
-      ? Inner<"bmm", A, B, K, K2, [BA, M, N]>
-      : Err<BatchMsg<"bmm", ShapeStr<A>, ShapeStr<B>>>
-    : Err<RankMsg<"bmm", "3-D", ShapeStr<A>, ShapeStr<B>>>
-  : number extends A["length"]
-    ? number[]
+export type BmmShape<A extends Shape, B extends Shape, Kn extends Konst = Konst> = number extends A["length"] | B["length"]
+  ? number[]
+  : A extends readonly [infer BA extends number, infer M extends number, infer K]
+    ? B extends readonly [infer BB extends number, infer K2, infer N extends number]
+      ? Inner<"bmm", A, B, K, K2, DimsMayMatch<BA, BB, Kn> extends true ? [BA, M, N] : Err<BatchMsg<"bmm", ShapeStr<A>, ShapeStr<B>>>, Kn>
+      : Err<RankMsg<"bmm", "3-D", ShapeStr<A>, ShapeStr<B>>>
     : Err<RankMsg<"bmm", "3-D", ShapeStr<A>, ShapeStr<B>>>;
 
 /** Result of the runtime matmul rule: output shape plus how to run it as a batch of 2-D products. */

@@ -3,7 +3,7 @@ import type { Err } from "./check.js";
 import { type NormDim, normDim } from "./dims.js";
 import { ShapeError } from "./errors.js";
 import { type Shape, type ShapeStr, shapeStr } from "./shape.js";
-import type { Same, ToNum } from "./util.js";
+import type { DimKind, Konst, Same, ToNum } from "./util.js";
 
 // ---------------------------------------------------------------------------------------------
 // reshape / view
@@ -22,43 +22,87 @@ export function reshapeDimsMsg<Op extends string, S extends string>(op: Op, s: S
   return `${op}: dims must be >= 0 with at most one -1, got ${s}`;
 }
 
-type CountNeg<S extends Shape, Acc extends 0[] = []> = S extends readonly [infer H, ...infer T extends Shape]
-  ? H extends -1 ? CountNeg<T, [...Acc, 0]> : CountNeg<T, Acc>
+type CountNeg<S extends Shape, Kn extends Konst, Acc extends 0[] = []> = S extends readonly [infer H, ...infer T extends Shape]
+  ? Same<H, Kn["neg1"]> extends true ? CountNeg<T, Kn, [...Acc, 0]> : CountNeg<T, Kn, Acc>
   : Acc["length"];
-type HasBadNeg<S extends Shape> = S extends readonly [infer H extends number, ...infer T extends Shape]
-  ? H extends -1 ? HasBadNeg<T> : `${H}` extends `-${string}` ? true : HasBadNeg<T>
+// A literal below -1 (generic and `number` dims are checked at run time).
+type HasBadNeg<S extends Shape, Kn extends Konst> = S extends readonly [infer H extends number, ...infer T extends Shape]
+  ? Same<H, Kn["neg1"]> extends true
+    ? HasBadNeg<T, Kn>
+    : DimKind<H, Kn> extends "lit"
+      ? `${H}` extends `-${string}` ? true : HasBadNeg<T, Kn>
+      : HasBadNeg<T, Kn>
   : false;
-type WithoutNeg<S extends Shape> = { [K in keyof S]: S[K] extends -1 ? 1 : S[K] };
-type Fill<S extends Shape, V extends number> = { -readonly [K in keyof S]: S[K] extends -1 ? V : S[K] };
+type WithoutNeg<S extends Shape, Kn extends Konst> = { -readonly [I in keyof S]: Same<S[I], Kn["neg1"]> extends true ? 1 : S[I] };
+type Fill<S extends Shape, V extends number, Kn extends Konst> = { -readonly [I in keyof S]: Same<S[I], Kn["neg1"]> extends true ? V : S[I] };
+/** `"num"` if any dim is `number`, else `"gen"` if any is generic, else `"lit"` (tail-recursive). */
+type KindOfAll<S extends Shape, Kn extends Konst, Acc extends "lit" | "gen" = "lit"> = S extends readonly [infer H, ...infer T extends Shape]
+  ? DimKind<H, Kn> extends infer D
+    ? D extends "num" ? "num" : KindOfAll<T, Kn, D extends "gen" ? "gen" : Acc>
+    : never
+  : Acc;
 
 /**
  * Shape of `x.reshape(...New)` / `x.view(...New)`: same number of elements; one dim may be -1
- * (inferred).
+ * (inferred). With a `number` dim anywhere the -1 becomes `number`; with a generic one (inside a
+ * generic function) it is computed from the generic (`Div<Product<[B, 784]>, 784>`), which resolves
+ * at the call site; both are checked at run time.
  *
  * @example
  * type S = ReshapeShape<[4, 6], [2, -1]>; // [2, 12]
  */
-export type ReshapeShape<S extends Shape, New extends Shape, Op extends string = "reshape"> = number extends New["length"]
+export type ReshapeShape<S extends Shape, New extends Shape, Op extends string = "reshape", Kn extends Konst = Konst> = number extends New["length"]
   ? number[]
-  : HasBadNeg<New> extends true
+  : HasBadNeg<New, Kn> extends true
     ? Err<ReshapeDimsMsg<Op, ShapeStr<New>>>
-    : CountNeg<New> extends infer C
+    : CountNeg<New, Kn> extends infer C
       ? C extends 0 | 1
-        ? Product<S> extends infer N extends number
-          ? number extends N | Product<WithoutNeg<New>>
-            ? C extends 1 ? Fill<New, number> : Fill<New, number>
-            : C extends 1
-              ? Product<WithoutNeg<New>> extends 0
-                ? Err<ReshapeMsg<Op, `${N}`, ShapeStr<New>>>
-                : Mod<N, Product<WithoutNeg<New>>> extends 0
-                  ? Fill<New, Div<N, Product<WithoutNeg<New>>>>
-                  : Err<ReshapeMsg<Op, `${N}`, ShapeStr<New>>>
-              : Product<New> extends N
-                ? Fill<New, never>
-                : Err<ReshapeMsg<Op, `${N}`, ShapeStr<New>>>
-          : never
+        ? number extends S["length"]
+          ? Fill<New, number, Kn>
+          : StripGen<S, New, Kn> extends [infer Pre extends number[], infer SM extends Shape, infer NM extends Shape, infer Post extends number[]]
+            ? KindOfAll<[...SM, ...WithoutNeg<NM, Kn>], Kn> extends infer KA
+              ? KA extends "num"
+                ? Fill<New, number, Kn>
+                : KA extends "gen"
+                  ? Fill<New, Div<Product<SM>, Product<WithoutNeg<NM, Kn>>>, Kn>
+                  : ExactReshape<Product<SM>, NM, C, Op, Kn> extends infer R
+                    ? R extends number[] ? [...Pre, ...R, ...Post] : R
+                    : never
+              : never
+            : never
         : Err<ReshapeDimsMsg<Op, ShapeStr<New>>>
       : never;
+// The same generic dim at the front (or back) of both shapes cancels out of the element counts:
+// `[B, 16, 5, 5]` viewed as `[B, -1]` is `[B, 400]`. (Only generics: two `number` dims may differ.)
+type StripGen<S extends Shape, N extends Shape, Kn extends Konst, Pre extends number[] = []> =
+  S extends readonly [infer SH extends number, ...infer ST extends Shape]
+    ? N extends readonly [infer NH, ...infer NT extends Shape]
+      ? Same<SH, NH> extends true
+        ? DimKind<SH, Kn> extends "gen" ? StripGen<ST, NT, Kn, [...Pre, SH]> : StripBack<S, N, Kn, Pre>
+        : StripBack<S, N, Kn, Pre>
+      : StripBack<S, N, Kn, Pre>
+    : StripBack<S, N, Kn, Pre>;
+type StripBack<S extends Shape, N extends Shape, Kn extends Konst, Pre extends number[], Post extends number[] = []> =
+  S extends readonly [...infer ST extends Shape, infer SL extends number]
+    ? N extends readonly [...infer NT extends Shape, infer NL]
+      ? Same<SL, NL> extends true
+        ? DimKind<SL, Kn> extends "gen" ? StripBack<ST, NT, Kn, Pre, [SL, ...Post]> : [Pre, S, N, Post]
+        : [Pre, S, N, Post]
+      : [Pre, S, N, Post]
+    : [Pre, S, N, Post];
+type ExactReshape<N extends number, New extends Shape, C, Op extends string, Kn extends Konst> = number extends N | Product<WithoutNeg<New, Kn>>
+  ? Fill<New, number, Kn> // a product beyond 2^53
+  : C extends 1
+  ? Product<WithoutNeg<New, Kn>> extends infer P extends number
+    ? P extends 0
+      ? Err<ReshapeMsg<Op, `${N}`, ShapeStr<New>>>
+      : Mod<N, P> extends 0
+        ? Fill<New, Div<N, P>, Kn>
+        : Err<ReshapeMsg<Op, `${N}`, ShapeStr<New>>>
+    : never
+  : Product<New> extends N
+    ? Fill<New, never, Kn>
+    : Err<ReshapeMsg<Op, `${N}`, ShapeStr<New>>>;
 
 /**
  * Runtime twin of {@link ReshapeShape}: the new shape with -1 filled in.
@@ -250,22 +294,49 @@ export function tMsg<S extends string>(s: S): TMsg<S> {
  */
 export type TShape<S extends Shape> = S extends readonly [infer A extends number, infer B extends number]
   ? [B, A]
-  : S extends readonly [] | readonly [number]
+  : S extends readonly [] | readonly [unknown]
     ? [...S]
     : number extends S["length"]
       ? number[]
       : Err<TMsg<ShapeStr<S>>>;
 
+/**
+ * Runtime twin of {@link TShape}.
+ *
+ * @example
+ * tShape([2, 3]); // [3, 2]
+ */
+export function tShape(shape: readonly number[]): number[] {
+  if (shape.length > 2) throw new ShapeError(tMsg(shapeStr(shape)));
+  return [...shape].reverse();
+}
+
+/**
+ * Runtime twin of {@link TransposeShape}.
+ *
+ * @example
+ * transposeShape([2, 3, 4], 0, -1); // [4, 3, 2]
+ */
+export function transposeShape(shape: readonly number[], d0: number, d1: number): number[] {
+  const a = normDim("transpose", d0, shape.length);
+  const b = normDim("transpose", d1, shape.length);
+  if (shape.length === 0) return [];
+  const out = [...shape];
+  [out[a], out[b]] = [shape[b]!, shape[a]!];
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // squeeze / unsqueeze / expand
 // ---------------------------------------------------------------------------------------------
 
-type SqueezeAll<S extends Shape, Acc extends number[] = []> = S extends readonly [infer H extends number, ...infer T extends Shape]
-  ? number extends H
+// A `number` dim might be 1: the rank is unknown. A generic one is taken not to be 1.
+type SqueezeAll<S extends Shape, Kn extends Konst, Acc extends number[] = []> = S extends readonly [infer H extends number, ...infer T extends Shape]
+  ? Same<H, Kn["num"]> extends true
     ? number[]
-    : H extends 1
-      ? SqueezeAll<T, Acc>
-      : SqueezeAll<T, [...Acc, H]>
+    : Same<H, Kn["one"]> extends true
+      ? SqueezeAll<T, Kn, Acc>
+      : SqueezeAll<T, Kn, [...Acc, H]>
   : Acc;
 type RemoveAt<S extends Shape, D extends number> = S extends readonly [] ? [] : RemoveRec<S, D>;
 type RemoveRec<S extends Shape, D extends number, I extends 0[] = [], Acc extends number[] = []> =
@@ -281,7 +352,7 @@ type RemoveRec<S extends Shape, D extends number, I extends 0[] = [], Acc extend
  * type S = SqueezeShape<[1, 3, 1]>;    // [3]
  * type T = SqueezeShape<[1, 3, 1], 0>; // [3, 1]
  */
-export type SqueezeShape<S extends Shape, D extends number | undefined = undefined> = number extends S["length"]
+export type SqueezeShape<S extends Shape, D extends number | undefined = undefined, Kn extends Konst = Konst> = number extends S["length"]
   ? number[]
   : D extends number
     ? NormDim<D, S["length"], "squeeze"> extends infer N
@@ -289,9 +360,15 @@ export type SqueezeShape<S extends Shape, D extends number | undefined = undefin
         ? N
         : number extends N
           ? number[]
-          : S extends readonly [] ? [] : S[N & number] extends 1 ? RemoveAt<S, N & number> : number extends S[N & number] ? number[] : [...S]
+          : S extends readonly []
+            ? []
+            : Same<S[N & number], Kn["one"]> extends true
+              ? RemoveAt<S, N & number>
+              : Same<S[N & number], Kn["num"]> extends true
+                ? number[]
+                : [...S]
       : never
-    : SqueezeAll<S>;
+    : SqueezeAll<S, Kn>;
 
 /**
  * Runtime twin of {@link SqueezeShape}.
@@ -347,21 +424,32 @@ export function expandMsg<S extends string, N extends string>(s: S, n: N): Expan
   return `expand: each dim must match or expand a 1, got ${s} to ${n}`;
 }
 
-type ExpandRec<S extends Shape, N extends Shape, Acc extends number[] = []> = N extends readonly [...infer NR extends Shape, infer NL extends number]
-  ? S extends readonly [...infer SR extends Shape, infer SL extends number]
-    ? NL extends -1
-      ? ExpandRec<SR, NR, [SL, ...Acc]>
-      : Same<SL, NL> extends true
-        ? ExpandRec<SR, NR, [NL, ...Acc]>
-        : SL extends 1
-          ? ExpandRec<SR, NR, [NL, ...Acc]>
-          : number extends SL | NL
-            ? ExpandRec<SR, NR, [NL, ...Acc]>
-            : false
-    : NL extends -1
+type ExpandRec<S extends Shape, N extends Shape, Kn extends Konst, Acc extends number[] = []> = N extends readonly [...infer NR extends Shape, infer NL extends number]
+  ? Same<NL, Kn["neg1"]> extends true
+    ? S extends readonly [...infer SR extends Shape, infer SL extends number]
+      ? ExpandRec<SR, NR, Kn, [SL, ...Acc]>
+      : false // -1 for a new leading dim
+    : IsNegLit<NL, Kn> extends true
       ? false
-      : `${NL}` extends `-${string}` ? false : ExpandRec<S, NR, [NL, ...Acc]>
-  : S extends readonly [] ? Acc : false;
+      : S extends readonly [...infer SR extends Shape, infer SL extends number]
+        ? ExpandDim<SL, NL, Kn> extends [infer R extends number]
+          ? ExpandRec<SR, NR, Kn, [R, ...Acc]>
+          : false
+        : ExpandRec<S, NR, Kn, [NL, ...Acc]>
+  : S extends readonly []
+    ? Acc
+    : false; // fewer sizes than dims
+type IsNegLit<D, Kn extends Konst> = DimKind<D, Kn> extends "lit" ? (`${D & number}` extends `-${string}` ? true : false) : false;
+// Equal, or a 1 expanded; a literal beats a `number` or generic (checked at run time).
+type ExpandDim<SL, NL, Kn extends Konst> = Same<SL, NL> extends true
+  ? [NL]
+  : Same<SL, Kn["one"]> extends true
+    ? [NL]
+    : DimKind<SL, Kn> extends "lit"
+      ? DimKind<NL, Kn> extends "lit"
+        ? false
+        : [SL]
+      : [NL];
 
 /**
  * Shape of `x.expand(...sizes)`: size-1 dims repeated (a view, no copy); -1 keeps a dim; new
@@ -370,9 +458,9 @@ type ExpandRec<S extends Shape, N extends Shape, Acc extends number[] = []> = N 
  * @example
  * type S = ExpandShape<[3, 1], [2, 3, 4]>; // [2, 3, 4]
  */
-export type ExpandShape<S extends Shape, N extends Shape> = number extends S["length"] | N["length"]
+export type ExpandShape<S extends Shape, N extends Shape, Kn extends Konst = Konst> = number extends S["length"] | N["length"]
   ? number[]
-  : ExpandRec<S, N> extends infer R
+  : ExpandRec<S, N, Kn> extends infer R
     ? R extends false
       ? Err<ExpandMsg<ShapeStr<S>, ShapeStr<N>>>
       : R

@@ -13,22 +13,24 @@ export function distinctDimsMsg<Op extends string, Ds extends string>(op: Op, ds
 /** The dims a reduction may be given: one dim, a list, or none (all). */
 export type DimArg = number | readonly number[] | undefined;
 
-type NormAll<Ds extends readonly number[], R extends number, Op extends string, Acc extends number[] = []> =
+// The dims made non-negative, in order; an Err for a dim out of range or given twice (a run-time
+// `number` dim is never called a duplicate: only literals are compared).
+type NormAll<Ds extends readonly number[], R extends number, Op extends string, All extends readonly number[] = Ds, Acc extends number[] = [], Seen extends number = never> =
   Ds extends readonly [infer H extends number, ...infer T extends readonly number[]]
     ? NormDim<H, R, Op> extends infer N
       ? N extends Err<string>
         ? N
-        : N extends Acc[number]
-          ? Err<DistinctDimsMsg<Op, DimsStr<Ds>>>
-          : NormAll<T, R, Op, [...Acc, N & number]>
+        : number extends N
+          ? NormAll<T, R, Op, All, [...Acc, number], Seen>
+          : N extends Seen
+            ? Err<DistinctDimsMsg<Op, DimsStr<All>>>
+            : NormAll<T, R, Op, All, [...Acc, N & number], Seen | (N & number)>
       : never
     : Acc;
-type DimsStr<Ds extends readonly number[]> = Ds extends readonly [] ? "[]" : `[${Join<Ds>}]`;
-type Join<Ds extends readonly number[]> = Ds extends readonly [infer H extends number]
-  ? `${H}`
-  : Ds extends readonly [infer H extends number, ...infer T extends readonly number[]]
-    ? `${H}, ${Join<T>}`
-    : string;
+type DimsStr<Ds extends readonly number[]> = `[${Join<Ds>}]`;
+type Join<Ds extends readonly number[], Acc extends string = "", First extends boolean = true> = Ds extends readonly [infer H extends number, ...infer T extends readonly number[]]
+  ? Join<T, First extends true ? `${H}` : `${Acc}, ${H}`, false>
+  : Acc;
 
 type Drop<S extends Shape, Ds extends number, Keep extends boolean, I extends unknown[] = [], Acc extends number[] = []> =
   S extends readonly [infer H extends number, ...infer T extends Shape]
@@ -51,15 +53,18 @@ export type ReduceShape<S extends Shape, Dims extends DimArg, Keep extends boole
     ? []
     : number extends S["length"]
       ? number[]
-      : NormAll<Dims extends number ? [Dims] : Dims & readonly number[], S["length"], Op> extends infer N
+      : NormAll<DimList<Dims>, S["length"], Op> extends infer N
         ? N extends Err<string>
           ? N
           : N extends number[]
             ? number extends N[number]
-              ? Keep extends true ? { [K in keyof S]: number } : number[]
+              ? Keep extends true ? { -readonly [K in keyof S]: number } : number[]
               : S extends readonly [] ? [] : Drop<S, N[number], boolean extends Keep ? false : Keep>
             : never
         : never;
+// One dim or a list, as a list. (Not `Dims & readonly number[]`: inferring from that intersection
+// loses the literals, `[0, 2] & readonly number[]` matches `[infer H, ...infer T]` with H = number.)
+type DimList<Dims> = Dims extends number ? [Dims] : Dims extends readonly number[] ? Dims : [];
 
 /** Normalised reduction dims and output shape, computed at run time. */
 export interface ReducePlan {

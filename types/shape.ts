@@ -22,13 +22,10 @@ export type DimStr<D> = number extends D ? "number" : D extends number ? `${D}` 
 export type ShapeStr<S extends Shape> = number extends S["length"]
   ? "[...]"
   : `[${JoinDims<S>}]`;
-type JoinDims<S extends Shape> = S extends readonly []
-  ? ""
-  : S extends readonly [infer H]
-    ? DimStr<H>
-    : S extends readonly [infer H, ...infer T extends Shape]
-      ? `${DimStr<H>}, ${JoinDims<T>}`
-      : string;
+// Tail-recursive (an accumulator), so it renders any rank up to PyTorch's 64 without TS2589.
+type JoinDims<S extends Shape, Acc extends string = "", First extends boolean = true> = S extends readonly [infer H, ...infer T extends Shape]
+  ? JoinDims<T, First extends true ? DimStr<H> : `${Acc}, ${DimStr<H>}`, false>
+  : Acc;
 
 /** Runtime twin of {@link ShapeStr}: `[64, 783]`. */
 export function shapeStr(s: readonly number[]): string {

@@ -239,7 +239,8 @@ export function indexAddSource(): string {
 
 /**
  * Text of `gather` (and, with `add`, its backward `scatterAdd`) along dim `d` of contiguous
- * operands viewed as [pre, size, post]: `out[a, i, c] = X[a, idx[a, i, c], c]`.
+ * operands viewed as [pre, size, post]: `out[a, i, c] = X[a, idx[a, i, c], c]`. Indices must lie
+ * in `[0, size)`: as in PyTorch, a negative one is an error, not a count from the end.
  *
  * @example
  * const f = new Function(gatherSource(false))();
@@ -253,8 +254,8 @@ export function gatherSource(add: boolean): string {
     "for (let a = 0; a < pre; a++) {",
     "for (let i = 0; i < iSize; i++) {",
     "for (let c = 0; c < post; c++, t++) {",
-    "let v = I[t]; if (v < 0) v += xSize;",
-    "if (!(v >= 0 && v < xSize)) bad(I[t]);",
+    "const v = I[t];",
+    "if (!(v >= 0 && v < xSize)) bad(v);",
     inner,
     "}",
     "}",

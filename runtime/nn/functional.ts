@@ -8,3 +8,5 @@
  * F.softmax(logits, 1);
  */
 export { relu, sigmoid, tanh, softmax, logSoftmax, oneHot } from "../torch.js";
+export * from "./loss.js";
+export { conv2d, maxPool2d, avgPool2d, adaptiveAvgPool2d, batchNorm, dropout } from "./functionalConv.js";

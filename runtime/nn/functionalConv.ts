@@ -14,7 +14,7 @@
 import type { Check, Ok } from "../../types/check.js";
 import type { Shape } from "../../types/shape.js";
 import type { DType } from "../dtype.js";
-import { type Conv2dOptions, type Conv2dShape, conv2dOp, type ConvPadding, type Pair } from "../ops/conv.js";
+import { type Conv2dOptions, type Conv2dShape, conv2dOp, type ConvPadding, type Opt, type Pair } from "../ops/conv.js";
 import { type BatchNormOptions, batchNormOp, type DropoutOptions, dropoutOp } from "../ops/norm.js";
 import {
   type AdaptiveAvgPool2dShape,
@@ -32,6 +32,13 @@ import type { AnyTensor } from "../tensorTypes.js";
 export type { AdaptiveSize, AvgPool2dOptions, BatchNormOptions, Conv2dOptions, ConvPadding, DropoutOptions, MaxPool2dOptions, Pair };
 
 type FloatDType = "float32" | "float64";
+
+/** maxPool2d's result: values, `[values, indices]` with `returnIndices: true`, either when unknown. */
+export type MaxPoolResult<O, S extends Shape, D extends DType> = Opt<O, "returnIndices", false> extends infer R
+  ? [R] extends [true] ? [Tensor<S, D>, Tensor<S, "int64">]
+    : [R] extends [false | undefined] ? Tensor<S, D>
+      : Tensor<S, D> | [Tensor<S, D>, Tensor<S, "int64">]
+  : never;
 
 // A rank error is reported on the input; the other failures of a rule on the argument they concern.
 type RankOk<R> = R extends { readonly __shapeErr: `${string}: input must have 4 dims${string}` } ? unknown : Check<R>;
@@ -85,9 +92,7 @@ export function maxPool2d<S extends Shape, D extends FloatDType, const K extends
   kernelSize: K,
   stride?: St,
   opts?: O,
-): O extends { returnIndices: true }
-  ? [Tensor<Ok<Pool2dShape<S, K, St extends Pair ? St : K, O, "maxPool2d">>, D>, Tensor<Ok<Pool2dShape<S, K, St extends Pair ? St : K, O, "maxPool2d">>, "int64">]
-  : Tensor<Ok<Pool2dShape<S, K, St extends Pair ? St : K, O, "maxPool2d">>, D> {
+): MaxPoolResult<O, Ok<Pool2dShape<S, K, St extends Pair ? St : K, O, "maxPool2d">>, D> {
   const [values, indices] = maxPool2dOp(input as AnyTensor, kernelSize, stride, opts);
   return (opts?.returnIndices ? [values, indices] : values) as never;
 }

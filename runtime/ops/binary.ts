@@ -99,10 +99,15 @@ export const pow = elementwiseOp({
   js: ([a, b], d) =>
     isFloating(d) ? `Math.pow(${a}, ${b})` : `(${b} < 0 ? (${a} === 1 ? 1 : ${a} === -1 ? (${b} % 2 === 0 ? 1 : -1) : 0) : Math.pow(${a}, ${b}))`,
   wgsl: ([a, b]) => `pow(${a}, ${b})`,
+  // As PyTorch: a zero exponent has a zero gradient (not 0·a⁻¹, NaN at a = 0), and so has the
+  // exponent at a zero base with b >= 0 (not out·ln 0 = 0·−∞).
   backward: (g, inputs, out, params) => {
+    const a = inputs[0]!;
     const b = other(inputs, params);
-    const ga = g.mul(b).mul(inputs[0]!.pow(typeof b === "number" ? b - 1 : b.sub(1)));
-    return [sumToShape(ga, inputs[0]!.shape), second(inputs, () => g.mul(out).mul(inputs[0]!.log()))];
+    const ga = typeof b === "number"
+      ? (b === 0 ? g.mul(0) : g.mul(b).mul(a.pow(b - 1)))
+      : whereOp(b.eq(0), 0, g.mul(b).mul(a.pow(b.sub(1))));
+    return [sumToShape(ga, a.shape), second(inputs, () => whereOp(a.eq(0).logicalAnd(inputs[1]!.ge(0)), 0, g.mul(out).mul(a.log())))];
   },
 });
 
@@ -145,17 +150,21 @@ export const ge = compare("ge", ">=", ">=");
 export const lt = compare("lt", "<", "<");
 /** See {@link eq}. */
 export const le = compare("le", "<=", "<=");
-/** Logical and / or / xor of truthiness: bool results. */
-export const logicalAnd = compare("logicalAnd", "&&", "&&");
+// Truthiness is `x != 0`, as PyTorch: NaN is true (JS's `&&`/`!` would count NaN as false).
+const logical = (name: string, js: string, wgsl: string): ElementwiseOpDef =>
+  elementwiseOp({
+    name, arity: 2, gradName: "", dtype: bool,
+    js: ([a, b]) => `((${a} !== 0) ${js} (${b} !== 0) ? 1 : 0)`,
+    wgsl: ([a, b]) => `select(0u, 1u, (${a} != 0) ${wgsl} (${b} != 0))`,
+    backward: null,
+  });
+
+/** Logical and / or / xor of truthiness (`x != 0`, so NaN is true): bool results. */
+export const logicalAnd = logical("logicalAnd", "&&", "&&");
 /** See {@link logicalAnd}. */
-export const logicalOr = compare("logicalOr", "||", "||");
+export const logicalOr = logical("logicalOr", "||", "||");
 /** See {@link logicalAnd}. */
-export const logicalXor = elementwiseOp({
-  name: "logicalXor", arity: 2, gradName: "", dtype: bool,
-  js: ([a, b]) => `(!${a} !== !${b} ? 1 : 0)`,
-  wgsl: ([a, b]) => `select(0u, 1u, (${a} != 0) != (${b} != 0))`,
-  backward: null,
-});
+export const logicalXor = logical("logicalXor", "!==", "!=");
 
 /** `cond ? a : b` elementwise (cond must be bool). Backward: `g` routed by cond. */
 export const where = elementwiseOp({

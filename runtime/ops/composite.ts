@@ -5,6 +5,7 @@ import type { AnyTensor } from "../tensorTypes.js";
  * variants, oneHot, allclose — plus the helpers of the in-place methods.
  */
 import { broadcastShapes } from "../../types/broadcast.js";
+import { normDim } from "../../types/dims.js";
 import { DTypeError, ShapeError, ValueError } from "../../types/errors.js";
 import { reduceShape } from "../../types/reduce.js";
 import { shapeStr } from "../../types/shape.js";
@@ -49,15 +50,16 @@ function requireFloat(op: string, x: AnyTensor): void {
   if (!isFloating(x.dtype)) throw new DTypeError(`${op}: the input must be a floating point tensor, got dtype ${x.dtype} (convert with .float())`);
 }
 
+// Elements per reduced slot. A 0-d tensor reduced over "dim 0" (which PyTorch accepts) has one.
 function count(x: AnyTensor, dims: readonly number[]): number {
-  return dims.reduce((n, d) => n * x.shape[d]!, 1);
+  return dims.reduce((n, d) => n * (x.shape[d] ?? 1), 1);
 }
 
 /** `x.mean(dim, keepdim)`: sum / count (floating point only, as PyTorch). */
 export function meanOp(x: AnyTensor, dim: number | readonly number[] | undefined, keepdim: boolean): AnyTensor {
   requireFloat("mean", x);
   const plan = reduceShape("mean", x.shape, dim, keepdim);
-  return x.sum(dim as never, keepdim).div(count(x, plan.dims));
+  return x.sum(dim, keepdim).div(count(x, plan.dims));
 }
 
 /** `torch.amax`: max over dims, no indices. Backward: split evenly among ties, as PyTorch. */
@@ -88,38 +90,56 @@ export function varOp(
   const keep = keepdim ?? o.keepdim ?? false;
   const plan = reduceShape(op, x.shape, dim, keep);
   const n = count(x, plan.dims);
-  const mu = x.mean(plan.dims as never, true);
+  const mu = x.mean(plan.dims, true);
   const d = x.sub(mu);
-  const v = d.mul(d).sum(plan.dims as never, keep).div(Math.max(n - correction, 0));
+  const v = d.mul(d).sum(plan.dims, keep).div(Math.max(n - correction, 0));
   const r = dim === undefined && !keep ? v.reshape([]) : v;
-  return op === "std" ? r.sqrt() : r;
+  if (op === "var") return r;
+  // PyTorch defines std's gradient as 0 where std is 0 (√ has an infinite slope there). The root
+  // is taken of 1 at those places, so no 0/0 reaches the gradient through the unused branch.
+  const zero = r.eq(0);
+  return whereOp(zero, 0, whereOp(zero, 1, r).sqrt());
 }
 
 /** `x.logsumexp(dim, keepdim)`: `m + log Σ e^(x − m)` with m the (detached) max; stable for large x. */
 export function logsumexpOp(x: AnyTensor, dim: number | readonly number[] | undefined, keepdim: boolean): AnyTensor {
   const xf = isFloating(x.dtype) ? x : x.to("float32");
   const plan = reduceShape("logsumexp", x.shape, dim, keepdim);
-  if (x.numel() === 0) return xf.sum(plan.dims as never, keepdim).log();
+  if (x.numel() === 0) return xf.sum(plan.dims, keepdim).log();
   const m = noGrad(() => {
     const mx = amaxOp(xf.detach(), plan.dims, true);
     return whereOp(mx.abs().eq(Infinity), 0, mx);
   });
-  const s = xf.sub(m).exp().sum(plan.dims as never, true).log().add(m);
+  const s = xf.sub(m).exp().sum(plan.dims, true).log().add(m);
   return keepdim ? s : s.reshape(plan.out);
 }
 
 /** `x.softmax(dim)`: `e^(x − max) / Σ e^(x − max)`. */
 export function softmaxOp(x: AnyTensor, dim: number): AnyTensor {
+  // Checked here so a bad dim is reported as softmax's, not as the amax inside.
+  const d = normDim("softmax", dim, x.ndim);
   requireFloat("softmax", x);
-  const m = noGrad(() => amaxOp(x.detach(), dim, true));
-  const e = x.sub(m).exp();
-  return e.div(e.sum(dim, true));
+  const e = x.sub(stableMax(x, d)).exp();
+  return e.div(e.sum(d, true));
 }
 
-/** `x.logSoftmax(dim)`: `x − logsumexp(x, dim)`. */
+/**
+ * `x.logSoftmax(dim)`: `(x − m) − log Σ e^(x − m)` with m the row max, as PyTorch computes it.
+ * (`x − logsumexp(x)` would round `m + log Σ` first and lose the low bits of large logits.)
+ */
 export function logSoftmaxOp(x: AnyTensor, dim: number): AnyTensor {
+  const d = normDim("logSoftmax", dim, x.ndim);
   requireFloat("logSoftmax", x);
-  return x.sub(logsumexpOp(x, dim, true));
+  const s = x.sub(stableMax(x, d));
+  return s.sub(s.exp().sum(d, true).log());
+}
+
+// The detached max over `dim` (kept), with ±Inf replaced by 0 so that x − m stays finite-safe.
+function stableMax(x: AnyTensor, dim: number): AnyTensor {
+  return noGrad(() => {
+    const mx = amaxOp(x.detach(), dim, true);
+    return whereOp(mx.abs().eq(Infinity), 0, mx);
+  });
 }
 
 /**
@@ -174,16 +194,23 @@ export function fillInPlace(x: AnyTensor, v: number): void {
   runElementwise(fill, [], [val], x.dtype, x);
 }
 
-/** Runs a contiguous random fill on x (a temp + copy for non-contiguous x). */
-export function fillRandom(x: AnyTensor, op: string, f: (out: Float32Array | Float64Array) => void): void {
+/**
+ * Runs a random fill on x: directly on contiguous storage, else through a temp and a copy.
+ * `f` is told which, since PyTorch draws normals differently for non-contiguous tensors.
+ */
+export function fillRandom(x: AnyTensor, op: string, f: (out: Float32Array | Float64Array, contiguous: boolean) => void): void {
   if (x.dtype !== "float32" && x.dtype !== "float64") throw new DTypeError(`${op}: the tensor must be float32 or float64, got dtype ${x.dtype}`);
   if (x.isContiguous()) {
-    f((x._data as Float32Array | Float64Array).subarray(x._offset, x._offset + x.numel()));
+    f((x._data as Float32Array | Float64Array).subarray(x._offset, x._offset + x.numel()), true);
     return;
   }
-  const tmp = Tensor._empty([...x.shape], x.dtype);
-  f(tmp._data as Float32Array | Float64Array);
-  copyInto(x, tmp, op);
+  // PyTorch draws for a strided tensor in memory order (its TensorIterator sorts dims by
+  // stride), not in index order: fill the temp in the order of x's dims by decreasing stride.
+  const order = x.shape.map((_, i) => i).sort((a, b) => x._strides[b]! - x._strides[a]! || a - b);
+  const v = x.permute(order as never);
+  const tmp = Tensor._empty([...v.shape], x.dtype);
+  f(tmp._data as Float32Array | Float64Array, false);
+  copyInto(v, tmp, op);
 }
 
 /** `x op= other` (same dtype category or lower, shape unchanged). */

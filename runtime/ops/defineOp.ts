@@ -124,7 +124,10 @@ export function runElementwise(
   const c = coalesce(shape, strides);
   const rank = c.shape.length;
   const names = [...inputNames(inputs.length), ...scalars.map((_, k) => `p${k}`)];
-  const expr = def.js(names, promoted);
+  const raw = def.js(names, promoted);
+  // int64 lives in doubles, where integer results can come out as -0 (0 · -1, trunc(-0.5));
+  // an integer has no -0, and `+ 0` makes it the 0 that toArray/item should show.
+  const expr = out.dtype === "int64" ? `(${raw}) + 0` : raw;
   // Keyed by the expression itself: several defs share a name (div and its rounding modes, the
   // casts), and a key by name would hand one of them another's cached kernel.
   const key = `ew:${expr}:${inputs.length}:${scalars.length}:${rank}`;

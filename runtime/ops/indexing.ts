@@ -25,8 +25,9 @@ function requireIndex(op: string, idx: AnyTensor, allowInt32: boolean): void {
   }
 }
 
-const outOfRange = (op: string, dim: number, size: number) => (v: number) => {
-  throw new IndexError(`${op}: index must be in [${-size}, ${size - 1}] for dim ${dim} of size ${size}, got ${v}`);
+// `lo` is -size where negative indices count from the end, 0 where they are errors (gather).
+const outOfRange = (op: string, dim: number, size: number, lo = -size) => (v: number) => {
+  throw new IndexError(`${op}: index must be in [${lo}, ${size - 1}] for dim ${dim} of size ${size}, got ${v}`);
 };
 
 const prodOf = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
@@ -85,9 +86,16 @@ export function gatherOp(x: AnyTensor, dim: number, index: AnyTensor): AnyTensor
   const post = prodOf(index.shape.slice(d + 1));
   const xSize = x.ndim === 0 ? 1 : x.shape[d]!;
   const iSize = index.ndim === 0 ? 1 : index.shape[d]!;
-  cpu.run("gather", () => gatherSource(false), [out._data, xv._data.subarray(xv._offset), null, ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("gather", d, xSize)]);
+  cpu.run("gather", () => gatherSource(false), [out._data, xv._data.subarray(xv._offset), null, ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("gather", d, xSize, 0)]);
   if (needsGrad([x])) record(out, "GatherBackward0", [x], (g) => [Tensor._zeros([...x.shape], g.dtype).scatterAdd(d, index as never, g)]);
   return out;
+}
+
+// t cut down to the index's extent in every dim (the part of scatterAdd's src that is read).
+function narrowAll(t: AnyTensor, index: AnyTensor): AnyTensor {
+  let v = t;
+  for (let i = 0; i < t.ndim; i++) if (index.shape[i] !== t.shape[i]) v = v._slice(i, 0, index.shape[i]!, 1);
+  return v;
 }
 
 /** `x.scatterAdd(dim, index, src)`: a copy of x with `src` added at `index` along dim. */
@@ -104,10 +112,21 @@ export function scatterAddOp(x: AnyTensor, dim: number, index: AnyTensor, src: A
   // The kernel walks [pre, xSize, post] contiguously: work in a buffer of that extent.
   const region = noGrad(() => narrowTo(out.detach(), index, d).contiguous().clone());
   const ic = index.contiguous();
-  const sc = narrowTo(src, index, d).contiguous();
-  cpu.run("scatterAdd", () => gatherSource(true), [region._data, null, sc._data.subarray(sc._offset), ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("scatterAdd", d, xSize)]);
+  // The kernel reads src with the index's strides: src is cut to the index's extent in every
+  // dim, dim d included (narrowTo keeps d, which is right for x but not for src).
+  const sc = narrowAll(src, index).contiguous();
+  cpu.run("scatterAdd", () => gatherSource(true), [region._data, null, sc._data.subarray(sc._offset), ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("scatterAdd", d, xSize, 0)]);
   noGrad(() => narrowTo(out.detach(), index, d).copy_(region));
-  if (needsGrad([x, src])) record(out, "ScatterAddBackward0", [x, src], (g) => [g, g.gather(d, index as never)]);
+  if (needsGrad([x, src])) {
+    record(out, "ScatterAddBackward0", [x, src], (g) => {
+      const gs = g.gather(d, index as never);
+      if (gs.shape.every((s, i) => s === src.shape[i])) return [g, gs];
+      // src larger than the index: its unread part gets a zero gradient (PyTorch errors here).
+      const full = Tensor._zeros([...src.shape], g.dtype);
+      noGrad(() => narrowAll(full, index).copy_(gs));
+      return [g, full];
+    });
+  }
   return out;
 }
 
@@ -157,7 +176,8 @@ export function indexOp(x: AnyTensor, items: readonly Item[]): AnyTensor {
         d += Math.max(t.ndim, 1);
         orig += Math.max(t.ndim, 1);
       } else {
-        if (t.dtype !== "int64" && t.dtype !== "int32") throw new DTypeError(`index: tensors used as indices must be int64, int32 or bool, got dtype ${t.dtype}`);
+        // int32 too is rejected, as PyTorch 1.13 does (indexSelect, unlike x[...], takes int32).
+        if (t.dtype !== "int64") throw new DTypeError(`index: tensors used as indices must be int64 or bool, got dtype ${t.dtype}`);
         adv.push({ dim: d++, orig: orig++, idx: t });
       }
     }

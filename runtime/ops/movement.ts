@@ -2,10 +2,11 @@ import type { AnyTensor } from "../tensorTypes.js";
 import { catShape, stackShape } from "../../types/join.js";
 import { expandShape, flattenShape, permuteDims, reshapeShape, squeezeShape, tMsg, unsqueezeShape } from "../../types/movement.js";
 import { normDim } from "../../types/dims.js";
+import { broadcastShapes } from "../../types/broadcast.js";
 import { ShapeError, ValueError } from "../../types/errors.js";
 import { shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
-import type { DType } from "../dtype.js";
+import { type DType, isFloating, isIntegral } from "../dtype.js";
 import { resultType } from "../promote.js";
 import { Tensor } from "../Tensor.js";
 import { sumToShape } from "./binary.js";
@@ -29,7 +30,15 @@ const badCast = (op: string, to: DType) => (v: number) => {
  * Used by copy_, cat and the backward of views.
  */
 export function copyInto(dst: AnyTensor, src: AnyTensor, op = "copy_"): void {
+  // src must broadcast *to* dst's shape (a larger src would be read out of its bounds).
+  const s = broadcastShapes(op, dst.shape, src.shape);
+  if (s.length !== dst.ndim || s.some((v, i) => v !== dst.shape[i])) {
+    throw new ShapeError(`${op}: the source must broadcast to ${shapeStr(dst.shape)}, got ${shapeStr(src.shape)}`);
+  }
   if (src.dtype === dst.dtype) runElementwise(copy, [src], [], src.dtype, dst);
+  // A NaN/Inf met halfway through a float → int conversion would throw with dst half written:
+  // convert into a temp first, so a failed copy_ leaves dst as it was.
+  else if (isFloating(src.dtype) && isIntegral(dst.dtype)) copyInto(dst, runElementwise(castDef(dst.dtype), [src], [badCast(op, dst.dtype)], src.dtype), op);
   else runElementwise(castDef(dst.dtype), [src], [badCast(op, dst.dtype)], src.dtype, dst);
 }
 

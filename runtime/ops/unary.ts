@@ -25,10 +25,10 @@ export const abs = elementwiseOp({
   backward: (g, [x]) => [g.mul(x!.sign())],
 });
 
-/** `sign(x)` ∈ {-1, 0, 1}. No gradient (zero almost everywhere). */
+/** `sign(x)` ∈ {-1, 0, 1}; NaN and -0 give 0, as PyTorch. Zero gradient. */
 export const sign = elementwiseOp({
   name: "sign", arity: 1, gradName: "SignBackward0", dtype: same,
-  js: ([a]) => `(${a} > 0 ? 1 : ${a} < 0 ? -1 : ${a})`,
+  js: ([a]) => `(${a} > 0 ? 1 : ${a} < 0 ? -1 : 0)`,
   wgsl: ([a]) => `sign(${a})`,
   backward: (g) => [g.mul(0)],
 });
@@ -89,10 +89,10 @@ export const clamp = elementwiseOp({
   backward: (g, [x], _out, [lo, hi]) => [g.mul(x!.ge(lo!).logicalAnd(x!.le(hi!)))],
 });
 
-/** Logical not: bool result. No gradient. */
+/** Logical not: bool result (`x == 0`, so NaN, which is true, gives false). No gradient. */
 export const logicalNot = elementwiseOp({
   name: "logicalNot", arity: 1, gradName: "", dtype: () => "bool",
-  js: ([a]) => `(${a} ? 0 : 1)`,
+  js: ([a]) => `(${a} !== 0 ? 0 : 1)`,
   wgsl: ([a]) => `select(1u, 0u, ${a} != 0)`,
   backward: null,
 });

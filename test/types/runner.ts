@@ -45,6 +45,11 @@ export interface FixtureResult {
   expectations: number;
   /** The compiler's instantiation count for the whole run (TS 6: checker count; TS 7: `Instantiations:`). */
   instantiations?: number;
+  /**
+   * TS 6 only: instantiations spent checking each fixture (path relative to the repo root), in the
+   * order given, after a prelude that resolves the common API (see `PRELUDE`).
+   */
+  perFile?: Record<string, number>;
   /** Wall time of the run, in milliseconds (stripping, compiling and matching). */
   ms: number;
 }
@@ -300,14 +305,49 @@ function ts6Diag(d: ts.Diagnostic): Diag {
   return { file: path.resolve(d.file.fileName), line: line + 1, col: character + 1, code: d.code, text };
 }
 
-function runTs6(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiations: number } {
-  const overlay = new Map([...fixtures].map(([abs, s]) => [abs, s.text]));
+/**
+ * A file checked before the fixtures in the TypeScript 6 run (its diagnostics are reported, under
+ * its own name). It makes the checker resolve what nearly every fixture uses (the Tensor class, the
+ * creators, the common rules), so each fixture's instantiation count is its own work, whatever
+ * fixture happens to be checked first.
+ */
+const PRELUDE = {
+  file: path.join(FIXTURES_DIR, "__prelude__.ts"),
+  text: [
+    `import { torch } from "../../../runtime/index.js";`,
+    `const x = torch.zeros(2, 3);`,
+    `export const p = [x.add(x), x.matmul(torch.ones(3, 4)), x.sum(0), x.reshape(-1), x.flatten(), x.index(0, ":"),`,
+    `  torch.cat([x, x]), torch.stack([x, x]), x.transpose(0, 1).t().permute(1, 0), x.unsqueeze(0).squeeze(0).expand(2, 3),`,
+    `  x.relu().softmax(-1).mean(1, true), torch.tensor([[1, 2]]), torch.arange(4), torch.where(x.gt(0), x, 0)];`,
+  ].join("\n"),
+};
+
+/**
+ * TypeScript 6: one program over the prelude and the fixtures; diagnostics of the fixtures only
+ * (the project files they import are checked by the TypeScript 7 run, as `tsc -p` checks every
+ * file, and by the main `tsc -p tsconfig.json`; checking them all again under TS 6 costs seconds).
+ * Each fixture's instantiation count is the checker's count across its own check, in the given
+ * order, after the prelude.
+ */
+function runTs6(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiations: number; perFile: Record<string, number> } {
+  const overlay = new Map([[PRELUDE.file, PRELUDE.text], ...[...fixtures].map(([abs, s]) => [abs, s.text] as const)]);
   const program = ts6Program(overlay);
-  const diags = ts
-    .getPreEmitDiagnostics(program)
-    .filter((d) => d.category === ts.DiagnosticCategory.Error)
-    .map(ts6Diag);
-  return { diags, instantiations: instantiationCount(program) };
+  const count = (): number => instantiationCount(program);
+  const raw: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
+  const check = (abs: string): void => {
+    const sf = program.getSourceFile(abs);
+    if (!sf) throw new Error(`checkFixtures: ${rel(abs)} is not in the TS 6 program`);
+    raw.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
+  };
+  check(PRELUDE.file);
+  const perFile: Record<string, number> = {};
+  for (const abs of fixtures.keys()) {
+    const before = count();
+    check(abs);
+    perFile[rel(abs)] = count() - before;
+  }
+  const diags = raw.filter((d) => d.category === ts.DiagnosticCategory.Error).map(ts6Diag);
+  return { diags, instantiations: count(), perFile };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -426,11 +466,12 @@ function runTs7(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiation
 export function checkFixtures(files: readonly (string | FixtureSource)[], compiler: Compiler): FixtureResult {
   const t0 = performance.now();
   const fixtures = load(files);
-  const { diags, instantiations } = compiler === "ts6" ? runTs6(fixtures) : runTs7(fixtures);
+  const { diags, instantiations, perFile } = compiler === "ts6" ? runTs6(fixtures) : { ...runTs7(fixtures), perFile: undefined };
   const { byFile, expectations } = compare(fixtures, diags);
   const failures = Object.values(byFile).flat();
   const result: FixtureResult = { compiler, failures, byFile, expectations, ms: Math.round(performance.now() - t0) };
   if (instantiations !== undefined) result.instantiations = instantiations;
+  if (perFile !== undefined) result.perFile = perFile;
   return result;
 }
 
