@@ -1,7 +1,7 @@
 import type { Check, Err, Ok } from "../types/check.js";
 import { normDim } from "../types/dims.js";
 import { DeviceError, DTypeError, ShapeError, ValueError } from "../types/errors.js";
-import type { IndexItem, IndexShape } from "../types/indexing.js";
+import type { IndexItem, IndexShape, SelectShape } from "../types/indexing.js";
 import type { BmmShape, MatmulShape, MmShape } from "../types/matmul.js";
 import type { ExpandShape, FlattenShape, PermuteShape, ReshapeShape, SqueezeShape, TShape, TransposeShape, UnsqueezeShape } from "../types/movement.js";
 import type { DimArg, ReduceShape } from "../types/reduce.js";
@@ -575,7 +575,7 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
     return M.expandOp(this._any, other.shape) as never;
   }
   /** The `index`-th slice along `dim`, which is removed (a view). */
-  select(dim: number, index: number): AnyTensor {
+  select<Dm extends number, I extends number>(this: ThisCheck<S, D, SelectShape<S, Dm, I>>, dim: Dm, index: I): Tensor<Ok<SelectShape<S, Dm, I>>, D> {
     return M.selectOp(this._any, dim, index) as never;
   }
 

@@ -251,9 +251,11 @@ export function linspace<N extends number, O extends CreateOptions = {}>(start: 
 type IntLit<N> = N extends number ? (number extends N ? false : IsFloatLiteral<N> extends true ? false : true) : false;
 /** Length of `arange(start, end, step)` for literal integers (`number` otherwise). */
 export type ArangeLen<S extends number, E extends number, St extends number> = [IntLit<S>, IntLit<E>, IntLit<St>] extends [true, true, true]
-  ? Gt<St, 0> extends true
-    ? Gt<E, S> extends true ? Div<Add<Sub<E, S>, Sub<St, 1>>, St> : 0
-    : Gt<S, E> extends true ? Div<Add<Sub<S, E>, Sub<Neg<St>, 1>>, Neg<St>> : 0
+  ? St extends 0
+    ? number // the run time throws (a step of 0); not `never`
+    : Gt<St, 0> extends true
+      ? Gt<E, S> extends true ? Div<Add<Sub<E, S>, Sub<St, 1>>, St> : 0
+      : Gt<S, E> extends true ? Div<Add<Sub<S, E>, Sub<Neg<St>, 1>>, Neg<St>> : 0
   : number;
 type ArangeDType<S, E, St> = true extends IsFloatLiteral<S> | IsFloatLiteral<E> | IsFloatLiteral<St>
   ? "float32"

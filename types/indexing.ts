@@ -1,5 +1,6 @@
 import type { Add, Div, Ge, Gt, Lt, Max, Min, Sub } from "./arith.js";
 import type { Broadcast } from "./broadcast.js";
+import type { NormDim } from "./dims.js";
 import type { Err } from "./check.js";
 import type { Shape } from "./shape.js";
 import type { DimKind, Konst, Same } from "./util.js";
@@ -34,6 +35,13 @@ export function sliceTextMsg<T extends string>(t: T): SliceTextMsg<T> {
   return `index: a string index must be a slice like ":", "1:3", "::2" or "...", got "${t}"`;
 }
 
+/** Message of a slice whose step is not positive (PyTorch has no negative steps). */
+export type SliceStepMsg<S extends string> = `index: slice step must be a positive integer, got ${S}`;
+/** Runtime twin of {@link SliceStepMsg}. */
+export function sliceStepMsg<S extends string>(s: S): SliceStepMsg<S> {
+  return `index: slice step must be a positive integer, got ${s}`;
+}
+
 /** A parsed slice: `null` for an omitted bound. */
 export interface SliceSpec {
   start: number | null;
@@ -58,7 +66,12 @@ export function parseSlice(text: string): SliceSpec | undefined {
 // type level
 // ---------------------------------------------------------------------------------------------
 
-type Num<T extends string> = T extends "" ? undefined : T extends `${infer N extends number}` ? N : false;
+// An integer part of a slice (as the runtime's parser: no fractions, no exponents).
+type Num<T extends string> = T extends ""
+  ? undefined
+  : T extends `${infer N extends number}`
+    ? `${N}` extends `${string}.${string}` | `${string}e${string}` ? false : N
+    : false;
 type ParseSlice<T extends string> = T extends `${infer A}:${infer B}:${infer C}`
   ? [Num<A>, Num<B>, Num<C>]
   : T extends `${infer A}:${infer B}`
@@ -131,7 +144,11 @@ type Walk<S extends Shape, Ix extends readonly unknown[], Free extends number, K
                 ? P extends [unknown, unknown, unknown]
                   ? false extends P[number]
                     ? Err<SliceTextMsg<H>>
-                    : Walk<Rest, T, Free, Kn, [...D, 0], [...Out, SliceLen<N, P, Kn>], Adv, Pos, Gap, AE>
+                    : P[2] extends number
+                      ? Gt<P[2], 0> extends true
+                        ? Walk<Rest, T, Free, Kn, [...D, 0], [...Out, SliceLen<N, P, Kn>], Adv, Pos, Gap, AE>
+                        : Err<SliceStepMsg<`${P[2]}`>>
+                      : Walk<Rest, T, Free, Kn, [...D, 0], [...Out, SliceLen<N, P, Kn>], Adv, Pos, Gap, AE>
                   : Err<SliceTextMsg<H>>
                 : never
               : H extends readonly number[]
@@ -220,3 +237,50 @@ export type IndexShape<S extends Shape, Ix extends readonly unknown[], Kn extend
               : never
           : never
     : never;
+
+// ---------------------------------------------------------------------------------------------
+// select
+// ---------------------------------------------------------------------------------------------
+
+/** Message of `x.select(dim, i)` with a literal index outside its literal dim. */
+export type SelectRangeMsg<Lo extends string, Hi extends string, D extends string, N extends string, I extends string> =
+  `select: index must be in [${Lo}, ${Hi}] for dim ${D} of size ${N}, got ${I}`;
+/** Runtime twin of {@link SelectRangeMsg}. */
+export function selectRangeMsg<Lo extends string, Hi extends string, D extends string, N extends string, I extends string>(
+  lo: Lo, hi: Hi, d: D, n: N, i: I,
+): SelectRangeMsg<Lo, Hi, D, N, I> {
+  return `select: index must be in [${lo}, ${hi}] for dim ${d} of size ${n}, got ${i}`;
+}
+
+/**
+ * Shape of `x.select(dim, index)`: `dim` removed. An `Err` for a dim out of range, or a literal
+ * index outside a literal dim.
+ *
+ * @example
+ * type S = SelectShape<[2, 3, 4], 1, 2>;  // [2, 4]
+ * type E = SelectShape<[2, 3, 4], -1, 4>; // Err<"select: index must be in [-4, 3] for dim 2 of size 4, got 4">
+ */
+export type SelectShape<S extends Shape, Dm extends number, I extends number, Kn extends Konst = Konst> = number extends S["length"]
+  ? number[]
+  : NormDim<Dm, S["length"], "select"> extends infer N
+    ? N extends Err<string>
+      ? N
+      : number extends N
+        ? number[]
+        : S extends readonly []
+          ? [] // a 0-d tensor: PyTorch refuses, the runtime reports it
+          : SelectCheck<I, S[N & number] & number, N & number, Kn> extends infer E extends Err<string>
+            ? E
+            : DropAt<S, N & number>
+    : never;
+type SelectCheck<I extends number, N extends number, D extends number, Kn extends Konst> = [DimKind<I, Kn>, DimKind<N, Kn>] extends ["lit", "lit"]
+  ? Ge<I, `-${N}` extends `${infer L extends number}` ? L : never> extends true
+    ? Lt<I, N> extends true
+      ? unknown
+      : Err<SelectRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
+    : Err<SelectRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
+  : unknown;
+type DropAt<S extends Shape, D extends number, I extends 0[] = [], Acc extends number[] = []> =
+  S extends readonly [infer H extends number, ...infer T extends Shape]
+    ? I["length"] extends D ? [...Acc, ...T] : DropAt<T, D, [...I, 0], [...Acc, H]>
+    : Acc;

@@ -8,7 +8,7 @@ import type { DType } from "../dtype.js";
 import { batchNormOp, dropoutOp } from "../ops/norm.js";
 import type { Tensor } from "../Tensor.js";
 import type { AnyTensor } from "../tensorTypes.js";
-import { ModuleBase } from "./Module.js";
+import { ModuleBase, pyFloat } from "./Module.js";
 import { Parameter, type ParameterTensor } from "./Parameter.js";
 
 /** Keyword options of BatchNorm1d/2d (PyTorch's, camelCase). */
@@ -28,9 +28,6 @@ abstract class BatchNormBase<C extends number, R extends 1 | 2> extends ModuleBa
   readonly trackRunningStats: boolean;
   weight: ParameterTensor<[C]> | null;
   bias: ParameterTensor<[C]> | null;
-  runningMean: Tensor<[C]> | null;
-  runningVar: Tensor<[C]> | null;
-  numBatchesTracked: Tensor<[], "int64"> | null;
   readonly #rank: R;
 
   constructor(numFeatures: C, opts: BatchNormLayerOptions, rank: R) {
@@ -47,9 +44,26 @@ abstract class BatchNormBase<C extends number, R extends 1 | 2> extends ModuleBa
     this.#rank = rank;
     this.weight = this.affine ? (Parameter(ones(numFeatures)) as never) : null;
     this.bias = this.affine ? (Parameter(zeros(numFeatures)) as never) : null;
-    this.runningMean = this.registerBuffer("runningMean", this.trackRunningStats ? (zeros(numFeatures) as never) : null);
-    this.runningVar = this.registerBuffer("runningVar", this.trackRunningStats ? (ones(numFeatures) as never) : null);
-    this.numBatchesTracked = this.registerBuffer("numBatchesTracked", this.trackRunningStats ? (tensor(0) as never) : null);
+    // Registered under PyTorch's names, so state dicts (and checkpoints) carry PyTorch's keys.
+    this.registerBuffer("running_mean", this.trackRunningStats ? zeros(numFeatures) : null);
+    this.registerBuffer("running_var", this.trackRunningStats ? ones(numFeatures) : null);
+    this.registerBuffer("num_batches_tracked", this.trackRunningStats ? tensor(0) : null);
+  }
+
+  #buf(name: string): AnyTensor | null {
+    return (this as unknown as Record<string, AnyTensor | null>)[name] ?? null;
+  }
+  /** The running mean (`running_mean` in the state dict), or null without `trackRunningStats`. */
+  get runningMean(): Tensor<[C]> | null {
+    return this.#buf("running_mean") as never;
+  }
+  /** The running variance (`running_var`). */
+  get runningVar(): Tensor<[C]> | null {
+    return this.#buf("running_var") as never;
+  }
+  /** Batches seen in training (`num_batches_tracked`, int64). */
+  get numBatchesTracked(): Tensor<[], "int64"> | null {
+    return this.#buf("num_batches_tracked") as never;
   }
 
   /** Resets the running statistics (mean 0, variance 1, no batches seen). */
@@ -75,7 +89,7 @@ abstract class BatchNormBase<C extends number, R extends 1 | 2> extends ModuleBa
   }
 
   override extraRepr(): string {
-    return `${this.numFeatures}, eps=${this.eps}, momentum=${this.momentum ?? "None"}, affine=${this.affine ? "True" : "False"}, track_running_stats=${this.trackRunningStats ? "True" : "False"}`;
+    return `${this.numFeatures}, eps=${pyFloat(this.eps)}, momentum=${this.momentum === null ? "None" : pyFloat(this.momentum)}, affine=${this.affine ? "True" : "False"}, track_running_stats=${this.trackRunningStats ? "True" : "False"}`;
   }
 }
 
@@ -145,6 +159,6 @@ export class Dropout extends ModuleBase {
     return dropoutOp(x as AnyTensor, { p: this.p, training: this.training }) as never;
   }
   override extraRepr(): string {
-    return `p=${this.p}, inplace=False`;
+    return `p=${pyFloat(this.p)}, inplace=False`;
   }
 }

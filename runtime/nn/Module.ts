@@ -313,3 +313,21 @@ export function factory(cls: abstract new (...args: any[]) => unknown): unknown 
     apply: (target, _this, args) => Reflect.construct(target, args),
   });
 }
+
+/**
+ * A float as Python's `repr` writes it (`1e-05`, `0.1`, `1.0`), for PyTorch-style printing.
+ *
+ * @example
+ * pyFloat(1e-5); // "1e-05"
+ */
+export function pyFloat(x: number): string {
+  if (!Number.isFinite(x)) return Number.isNaN(x) ? "nan" : x > 0 ? "inf" : "-inf";
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-4 || a >= 1e16)) {
+    const [m, e] = x.toExponential().split("e") as [string, string];
+    const sign = e.startsWith("-") ? "-" : "+";
+    const digits = e.replace(/^[+-]/, "").padStart(2, "0");
+    return `${m}e${sign}${digits}`;
+  }
+  return Number.isInteger(x) ? `${x}.0` : String(x);
+}

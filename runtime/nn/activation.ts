@@ -7,7 +7,7 @@ import type { DType } from "../dtype.js";
 import type { FloatOf } from "../promote.js";
 import type { Tensor } from "../Tensor.js";
 import type { AnyTensor } from "../tensorTypes.js";
-import { ModuleBase } from "./Module.js";
+import { ModuleBase, pyFloat } from "./Module.js";
 
 
 /**
@@ -46,7 +46,7 @@ export class LeakyReLU extends ModuleBase {
     return a.relu().sub(a.neg().relu().mul(this.negativeSlope)) as never;
   }
   override extraRepr(): string {
-    return `negative_slope=${this.negativeSlope}`;
+    return `negative_slope=${pyFloat(this.negativeSlope)}`;
   }
 }
 export interface LeakyReLU {

@@ -142,6 +142,9 @@ export const MISMATCHES = [
   { rule: "index", shape: [2, 3], items: [[0, 1], [0, 3]], message: "index: index must be in [-3, 2] for dim 1 of size 3, got 3" },
   { rule: "index", shape: [2, 3], items: [[-3, 1]], message: "index: index must be in [-2, 1] for dim 0 of size 2, got -3" },
   { rule: "index", shape: [5, 6], items: [":", "1-3"], error: "ValueError", message: 'index: a string index must be a slice like ":", "1:3", "::2" or "...", got "1-3"' },
+  { rule: "index", shape: [5, 6], items: ["1.5:"], error: "ValueError", message: 'index: a string index must be a slice like ":", "1:3", "::2" or "...", got "1.5:"' },
+  { rule: "index", shape: [5, 6], items: ["::0"], error: "ValueError", message: "index: slice step must be a positive integer, got 0" },
+  { rule: "index", shape: [5, 6], items: [":", "::-1"], error: "ValueError", message: "index: slice step must be a positive integer, got -1" },
   // conv / pool output sizes
   { rule: "conv", h: 3, k: 5, s: 1, p: 0, d: 1, message: "conv2d: kernel (with dilation) must fit the padded input, got kernel 5 and padded input 3" },
   { rule: "conv", h: 5, k: 3, s: 1, p: 0, d: 3, message: "conv2d: kernel (with dilation) must fit the padded input, got kernel 7 and padded input 5" },
