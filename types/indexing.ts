@@ -2,6 +2,8 @@ import type { Add, Div, Ge, Gt, Lt, Max, Min, Sub } from "./arith.js";
 import type { Broadcast } from "./broadcast.js";
 import type { NormDim } from "./dims.js";
 import type { Err } from "./check.js";
+import { normDim } from "./dims.js";
+import { ShapeError } from "./errors.js";
 import type { Shape } from "./shape.js";
 import type { DimKind, Konst, Same } from "./util.js";
 
@@ -284,3 +286,16 @@ type DropAt<S extends Shape, D extends number, I extends 0[] = [], Acc extends n
   S extends readonly [infer H extends number, ...infer T extends Shape]
     ? I["length"] extends D ? [...Acc, ...T] : DropAt<T, D, [...I, 0], [...Acc, H]>
     : Acc;
+
+/**
+ * Runtime twin of {@link SelectShape}.
+ *
+ * @example
+ * selectShape([2, 3, 4], 1, 2); // [2, 4]
+ */
+export function selectShape(shape: readonly number[], dim: number, index: number): number[] {
+  const d = normDim("select", dim, shape.length);
+  const n = shape[d]!;
+  if (!Number.isInteger(index) || index < -n || index >= n) throw new ShapeError(selectRangeMsg(`${-n}`, `${n - 1}`, `${d}`, `${n}`, `${index}`));
+  return shape.filter((_, i) => i !== d);
+}

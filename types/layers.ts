@@ -241,11 +241,12 @@ type Prefix<M extends string, I extends string> = M extends `Sequential[${string
  * type S = ChainShape<[Linear<784, 256>, ReLU, Linear<256, 10>], [64, 784]>; // [64, 10]
  */
 export type ChainShape<Ls extends readonly unknown[], S extends Shape, I extends 0[] = [], Names extends readonly string[] = []> = Ls extends readonly [infer H, ...infer T]
-  ? ApplyLayer<H, S> extends infer R
+  ? // Matching `readonly [...infer X]` (not `R extends Shape`) keeps `[B, 256]` from deferring.
+    ApplyLayer<H, S> extends infer R
     ? R extends Err<infer M>
       ? Err<Prefix<M, Names extends readonly [] ? `${I["length"]}` : Names[I["length"]] & string>>
-      : R extends Shape
-        ? ChainShape<T, R, [...I, 0], Names>
+      : R extends readonly [...infer X extends number[]]
+        ? ChainShape<T, X, [...I, 0], Names>
         : number[]
     : never
   : S;

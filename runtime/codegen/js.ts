@@ -135,8 +135,10 @@ export function reduceSource(t: ReduceTemplate, outerRank: number, innerRank: nu
 
 /**
  * Text of the register-blocked matrix product `C = A · B` for row-major contiguous `A` (M×K),
- * `B` (K×N) and `C` (M×N), at offsets `ao`, `bo`, `co`. The main loop keeps a 4×4 block of C in
- * registers and streams K; edges fall back to 1×4 and 1×1 loops.
+ * `B` (K×N) and `C` (M×N), at offsets `ao`, `bo`, `co`. B's columns are first packed, four at a
+ * time, into `P` (a scratch array of B's kind, ≥ K·N elements; allocated if absent) so the inner
+ * loop reads one contiguous panel that stays in L1 while every row block of A streams past it.
+ * The main loop keeps a 4×4 block of C in registers; edge rows use 1×4 and edge columns 1×1 loops.
  *
  * @example
  * const mm = new Function(matmulSource())() as (...a: unknown[]) => void;
@@ -147,31 +149,34 @@ export function matmulSource(): string {
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) block.push(`let ${acc(i, j)} = 0;`);
   const body: string[] = [];
   for (let i = 0; i < 4; i++) body.push(`const a${i} = A[ar${i} + k];`);
-  body.push("const bk = bo + k * N + j;");
-  for (let j = 0; j < 4; j++) body.push(`const b${j} = B[bk + ${j}];`);
+  body.push("const q = pb + k * 4;");
+  for (let j = 0; j < 4; j++) body.push(`const b${j} = P[q + ${j}];`);
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) body.push(`${acc(i, j)} += a${i} * b${j};`);
   const store: string[] = [];
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) store.push(`C[co + (i + ${i}) * N + j + ${j}] = ${acc(i, j)};`);
   return [
     '"use strict";',
-    "return function mm(C, co, A, ao, B, bo, M, K, N) {",
+    "return function mm(C, co, A, ao, B, bo, M, K, N, P) {",
     "const M4 = M - (M % 4), N4 = N - (N % 4);",
+    "if (!P || P.length < K * N4) P = new B.constructor(K * N4);",
+    // Pack: panel j/4 holds B[:, j..j+3] as K rows of 4.
+    "for (let j = 0, p = 0; j < N4; j += 4) {",
+    "for (let k = 0; k < K; k++) { const b = bo + k * N + j; P[p] = B[b]; P[p + 1] = B[b + 1]; P[p + 2] = B[b + 2]; P[p + 3] = B[b + 3]; p += 4; }",
+    "}",
+    "for (let j = 0; j < N4; j += 4) {",
+    "const pb = j * K;",
     "for (let i = 0; i < M4; i += 4) {",
     "const ar0 = ao + i * K, ar1 = ar0 + K, ar2 = ar1 + K, ar3 = ar2 + K;",
-    "for (let j = 0; j < N4; j += 4) {",
     ...block,
     "for (let k = 0; k < K; k++) {",
     ...body,
     "}",
     ...store,
     "}",
-    "}",
-    // Edge rows (M % 4) over the 4-wide column blocks, then every row over the edge columns.
     "for (let i = M4; i < M; i++) {",
     "const ar = ao + i * K;",
-    "for (let j = 0; j < N4; j += 4) {",
     "let s0 = 0, s1 = 0, s2 = 0, s3 = 0;",
-    "for (let k = 0; k < K; k++) { const a = A[ar + k]; const bk = bo + k * N + j; s0 += a * B[bk]; s1 += a * B[bk + 1]; s2 += a * B[bk + 2]; s3 += a * B[bk + 3]; }",
+    "for (let k = 0; k < K; k++) { const a = A[ar + k]; const q = pb + k * 4; s0 += a * P[q]; s1 += a * P[q + 1]; s2 += a * P[q + 2]; s3 += a * P[q + 3]; }",
     "const c = co + i * N + j; C[c] = s0; C[c + 1] = s1; C[c + 2] = s2; C[c + 3] = s3;",
     "}",
     "}",

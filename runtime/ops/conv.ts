@@ -16,6 +16,7 @@ import { type Shape, type ShapeStr, shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
 import { matmulSource } from "../codegen/js.js";
+import { packScratch } from "./matmul.js";
 import { channelBiasSource, col2imSource, im2colSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import type { KernelOpDef } from "./defineOp.js";
@@ -285,7 +286,7 @@ export function conv2dOp(input: AnyTensor, weight: AnyTensor, bias?: AnyTensor |
   const out = Tensor._empty(p.out, input.dtype);
   for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
-      cpu.run("mm", matmulSource, [out._data, (n * O + g * Og) * L, wc._data, wc._offset + g * Og * K, cols._data, cols._offset + (n * G + g) * K * L, Og, K, L]);
+      cpu.run("mm", matmulSource, [out._data, (n * O + g * Og) * L, wc._data, wc._offset + g * Og * K, cols._data, cols._offset + (n * G + g) * K * L, Og, K, L, packScratch(cols._data, K * L)]);
     }
   }
   if (bias) cpu.run("conv:bias", channelBiasSource, [out._data, bias._data, bias._offset, bias._strides[0], N, O, L]);

@@ -21,6 +21,22 @@ export const matmul: KernelOpDef = {
   backward: null, // recorded in matmulOp, which keeps the 2-D views
 };
 
+const scratch = new Map<unknown, ArrayLike<number>>();
+
+/**
+ * A reusable scratch array of `like`'s kind holding at least `n` elements (the GEMM kernel packs
+ * B into it), so a training loop does not allocate one per product.
+ */
+export function packScratch(like: ArrayLike<number>, n: number): ArrayLike<number> {
+  const ctor = (like as unknown as { constructor: new (n: number) => ArrayLike<number> }).constructor;
+  let s = scratch.get(ctor);
+  if (!s || s.length < n) {
+    s = new ctor(Math.max(n, 2 * (s?.length ?? 0)));
+    scratch.set(ctor, s);
+  }
+  return s;
+}
+
 /** `torch.matmul` / `mm` / `bmm` at run time. */
 export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm" = "matmul"): AnyTensor {
   const plan = matmulShapes(op, a.shape, b.shape);
@@ -42,7 +58,7 @@ export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm"
       ao += idx[d]! * as[d]!;
       bo += idx[d]! * bs[d]!;
     }
-    cpu.run("mm", matmulSource, [out._data, t * m * n, a2._data, ao, b2._data, bo, m, k, n]);
+    cpu.run("mm", matmulSource, [out._data, t * m * n, a2._data, ao, b2._data, bo, m, k, n, packScratch(b2._data, k * n)]);
     for (let d = batch.length - 1; d >= 0; d--) {
       if (++idx[d]! < batch[d]!) break;
       idx[d] = 0;
