@@ -205,7 +205,7 @@ export class DataLoaderImpl<Batch = unknown, Sample = unknown> implements Iterab
   private fetch(indices: number[]): Batch {
     const ds = this.dataset;
     if (this.collateFn === undefined && ds instanceof TensorDataset && ds.get === TensorDataset.prototype.get) {
-      return (ds as TensorDataset<AnyTensor[]>)._batch(indices) as Batch;
+      return (ds as unknown as TensorDataset<AnyTensor[]>)._batch(indices) as Batch;
     }
     const samples = indices.map((i) => ds.get(i));
     return (this.collateFn ?? defaultCollate)(samples) as Batch;
@@ -315,6 +315,7 @@ export class DataLoaderImpl<Batch = unknown, Sample = unknown> implements Iterab
  * make === data.DataLoader; // true
  */
 export interface DataLoaderConstructor {
+  <T, const O extends DataLoaderOptions<T>>(dataset: MapDataset<T>, options?: O): DataLoader<BatchOf<T, O>, T>;
   new <T, const O extends DataLoaderOptions<T>>(dataset: MapDataset<T>, options?: O): DataLoader<BatchOf<T, O>, T>;
   readonly prototype: DataLoader<unknown, unknown>;
 }
@@ -334,4 +335,7 @@ export type DataLoader<Batch = unknown, Sample = unknown> = DataLoaderImpl<Batch
  * @example
  * for (const [x, y] of new data.DataLoader(ds, { batchSize: 64, shuffle: true })) { ... }
  */
-export const DataLoader: DataLoaderConstructor = DataLoaderImpl as unknown as DataLoaderConstructor;
+export const DataLoader: DataLoaderConstructor = new Proxy(DataLoaderImpl, {
+  // Callable without `new`, as the other constructors of the API.
+  apply: (target, _this, args: ConstructorParameters<typeof DataLoaderImpl>) => Reflect.construct(target, args),
+}) as unknown as DataLoaderConstructor;

@@ -86,7 +86,7 @@ export type Rows<Ts extends readonly AnyTensor[]> = {
  * const [xi, yi] = ds.get(0);              // Tensor<[784]>, Tensor<[], "int64">
  * ds.length;                               // 100
  */
-export class TensorDataset<Ts extends readonly AnyTensor[]> extends Dataset<Rows<Ts>> {
+export class TensorDatasetImpl<Ts extends readonly AnyTensor[]> extends Dataset<Rows<Ts>> {
   /** The tensors, as given. */
   readonly tensors: Ts;
   /** The shared first dim: the number of samples. */
@@ -138,3 +138,23 @@ export class TensorDataset<Ts extends readonly AnyTensor[]> extends Dataset<Rows
     return (this.tensors as readonly AnyTensor[]).map((t) => t.indexSelect(0, idx as Tensor<Shape, "int64">));
   }
 }
+
+/** The type of a TensorDataset over tensors `Ts` (see {@link TensorDatasetImpl}). */
+export type TensorDataset<Ts extends readonly AnyTensor[]> = TensorDatasetImpl<Ts>;
+
+/** `data.TensorDataset(...tensors)`, with or without `new`. */
+export interface TensorDatasetConstructor {
+  <Ts extends readonly AnyTensor[]>(...tensors: Ts & Check<TensorDatasetShape<ShapesOf<Ts>>>): TensorDatasetImpl<Ts>;
+  new <Ts extends readonly AnyTensor[]>(...tensors: Ts & Check<TensorDatasetShape<ShapesOf<Ts>>>): TensorDatasetImpl<Ts>;
+  readonly prototype: TensorDatasetImpl<readonly AnyTensor[]>;
+}
+
+/**
+ * `torch.utils.data.TensorDataset`, made with or without `new` (see {@link TensorDatasetImpl}).
+ *
+ * @example
+ * const ds = data.TensorDataset(torch.randn(100, 784), torch.randint(0, 10, [100]));
+ */
+export const TensorDataset = new Proxy(TensorDatasetImpl, {
+  apply: (target, _this, args: AnyTensor[]) => Reflect.construct(target, args),
+}) as unknown as TensorDatasetConstructor;

@@ -10,7 +10,7 @@
  * }
  */
 export { Dataset, type MapDataset } from "./Dataset.js";
-export { TensorDataset, type Rows, type TensorDatasetShape } from "./TensorDataset.js";
+export { TensorDataset, TensorDatasetImpl, type TensorDatasetConstructor, type Rows, type TensorDatasetShape } from "./TensorDataset.js";
 export { DataLoader, type DataLoaderOptions, type BatchDim, type BatchOf, type DataLoaderConstructor } from "./DataLoader.js";
 export { defaultCollate, type Collated } from "./collate.js";
 export { SequentialSampler, RandomSampler, BatchSampler } from "./sampler.js";
