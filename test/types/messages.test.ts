@@ -15,6 +15,7 @@ import { convOutSize, poolOutSize } from "../../types/conv.js";
 import { normDim } from "../../types/dims.js";
 import { IndexError, ShapeError, ValueError } from "../../types/errors.js";
 import { catShape, stackShape } from "../../types/join.js";
+import { selectShape } from "../../types/indexing.js";
 import { matmulShapes } from "../../types/matmul.js";
 import { expandShape, flattenShape, permuteDims, reshapeShape, squeezeShape, transposeShape, tShape, unsqueezeShape } from "../../types/movement.js";
 import { reduceShape } from "../../types/reduce.js";
@@ -45,6 +46,7 @@ function twin(c: Mismatch): (() => unknown) | undefined {
     case "cat": return () => catShape(c.shapes.map(dyn), c.dim);
     case "stack": return () => stackShape(c.shapes.map(dyn), c.dim);
     case "index": return undefined;
+    case "select": return () => selectShape(dyn(c.shape), c.dim, c.index);
     case "conv": return () => convOutSize(c.h, c.k, c.s, c.p, c.d);
     case "pool": return () => poolOutSize(c.h, c.k, c.s, c.p, c.d, c.ceil);
   }

@@ -11,8 +11,13 @@
  * The runner strips every directive (keeping lines and columns), compiles all fixtures in one
  * compiler run, and matches errors to expectations: an expectation without its error, and an error
  * no expectation claims, are failures.
+ *
+ * TS 7 (`tsc -p`) reports errors in every file of the program, the project files the fixtures
+ * import included. TS 6 reports the fixtures' own errors only (checking all of the runtime's bodies
+ * again costs seconds, and `tsc -p tsconfig.json` and the TS 7 run already do), and measures each
+ * fixture's instantiations in that one run (see `PRELUDE`); `instantiations.json` baselines them.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -50,6 +55,8 @@ export interface FixtureResult {
    * order given, after a prelude that resolves the common API (see `PRELUDE`).
    */
   perFile?: Record<string, number>;
+  /** TS 6 only: milliseconds spent checking each fixture, and creating the program with the prelude. */
+  perFileMs?: Record<string, number>;
   /** Wall time of the run, in milliseconds (stripping, compiling and matching). */
   ms: number;
 }
@@ -329,8 +336,11 @@ const PRELUDE = {
  * Each fixture's instantiation count is the checker's count across its own check, in the given
  * order, after the prelude.
  */
-function runTs6(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiations: number; perFile: Record<string, number> } {
-  const overlay = new Map([[PRELUDE.file, PRELUDE.text], ...[...fixtures].map(([abs, s]) => [abs, s.text] as const)]);
+function runTs6(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiations: number; perFile: Record<string, number>; perFileMs: Record<string, number> } {
+  const t0 = performance.now();
+  // The prelude only where a fixture uses the runtime (it costs a parse of all of it).
+  const prelude = [...fixtures.values()].some((f) => /\bruntime\//.test(f.text));
+  const overlay = new Map([...(prelude ? [[PRELUDE.file, PRELUDE.text] as const] : []), ...[...fixtures].map(([abs, s]) => [abs, s.text] as const)]);
   const program = ts6Program(overlay);
   const count = (): number => instantiationCount(program);
   const raw: ts.Diagnostic[] = [...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()];
@@ -339,15 +349,18 @@ function runTs6(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiation
     if (!sf) throw new Error(`checkFixtures: ${rel(abs)} is not in the TS 6 program`);
     raw.push(...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf));
   };
-  check(PRELUDE.file);
+  if (prelude) check(PRELUDE.file);
   const perFile: Record<string, number> = {};
+  const perFileMs: Record<string, number> = { "(program and prelude)": Math.round(performance.now() - t0) };
   for (const abs of fixtures.keys()) {
     const before = count();
+    const t1 = performance.now();
     check(abs);
     perFile[rel(abs)] = count() - before;
+    perFileMs[rel(abs)] = Math.round(performance.now() - t1);
   }
   const diags = raw.filter((d) => d.category === ts.DiagnosticCategory.Error).map(ts6Diag);
-  return { diags, instantiations: count(), perFile };
+  return { diags, instantiations: count(), perFile, perFileMs };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,7 +401,17 @@ function parseTs7Output(out: string, toOriginal: (abs: string) => string): { dia
   return { diags, instantiations };
 }
 
-function runTs7(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiations?: number } {
+interface Ts7Run {
+  /** The arguments of `node` that run tsc. */
+  args: string[];
+  /** Turns tsc's output and exit status into diagnostics on the original files. */
+  finish: (out: string, status: number | null) => { diags: Diag[]; instantiations?: number };
+  /** Removes the stripped copies. */
+  cleanup: () => void;
+}
+
+/** Writes the stripped copies and their tsconfig for one native tsc run. */
+function prepareTs7(fixtures: Map<string, Stripped>): Ts7Run {
   // Each fixture folder D gets a sibling D/../.stripped-<pid>-<n>-<i>/ at the same depth, so the
   // fixtures' relative imports (`../../../runtime/index.js`) resolve as from the original.
   const runId = `${process.pid}-${++runCounter}-${randomBytes(3).toString("hex")}`;
@@ -397,6 +420,9 @@ function runTs7(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiation
     const dir = path.dirname(abs);
     if (!dirs.has(dir)) dirs.set(dir, path.join(path.dirname(dir), `.stripped-${runId}-${dirs.size}`));
   }
+  const cleanup = (): void => {
+    for (const strippedDir of dirs.values()) rmSync(strippedDir, { recursive: true, force: true });
+  };
   const back = new Map<string, string>(); // stripped copy → original
   try {
     for (const [dir, strippedDir] of dirs) {
@@ -433,20 +459,47 @@ function runTs7(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiation
         2,
       ),
     );
-    const r = spawnSync(process.execPath, [TSC_BIN, "-p", config, "--pretty", "false", "--extendedDiagnostics"], {
-      cwd: REPO_ROOT,
-      encoding: "utf8",
-      maxBuffer: 256 * 1024 * 1024,
-    });
+    return {
+      args: [TSC_BIN, "-p", config, "--pretty", "false", "--extendedDiagnostics"],
+      finish: (out, status) => {
+        const parsed = parseTs7Output(out, (abs) => back.get(abs) ?? abs);
+        if (status !== 0 && parsed.diags.length === 0) throw new Error(`tsc exited with ${status} and no diagnostics:\n${out}`);
+        return parsed;
+      },
+      cleanup,
+    };
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+}
+
+function runTs7(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiations?: number } {
+  const run = prepareTs7(fixtures);
+  try {
+    const r = spawnSync(process.execPath, run.args, { cwd: REPO_ROOT, encoding: "utf8", maxBuffer: 256 * 1024 * 1024 });
     if (r.error) throw r.error;
-    const out = (r.stdout ?? "") + "\n" + (r.stderr ?? "");
-    const parsed = parseTs7Output(out, (abs) => back.get(abs) ?? abs);
-    if (r.status !== 0 && parsed.diags.length === 0) {
-      throw new Error(`tsc exited with ${r.status} and no diagnostics:\n${out}`);
-    }
-    return parsed;
+    return run.finish((r.stdout ?? "") + "\n" + (r.stderr ?? ""), r.status);
   } finally {
-    for (const strippedDir of dirs.values()) rmSync(strippedDir, { recursive: true, force: true });
+    run.cleanup();
+  }
+}
+
+/** Like {@link runTs7}, without blocking: tsc runs in a child process while this one works on. */
+async function runTs7Async(fixtures: Map<string, Stripped>): Promise<{ diags: Diag[]; instantiations?: number }> {
+  const run = prepareTs7(fixtures);
+  try {
+    const { out, status } = await new Promise<{ out: string; status: number | null }>((resolve, reject) => {
+      const child = spawn(process.execPath, run.args, { cwd: REPO_ROOT });
+      const chunks: Buffer[] = [];
+      child.stdout.on("data", (c: Buffer) => chunks.push(c));
+      child.stderr.on("data", (c: Buffer) => chunks.push(c));
+      child.on("error", reject);
+      child.on("close", (code) => resolve({ out: Buffer.concat(chunks).toString("utf8"), status: code }));
+    });
+    return run.finish(out, status);
+  } finally {
+    run.cleanup();
   }
 }
 
@@ -466,12 +519,34 @@ function runTs7(fixtures: Map<string, Stripped>): { diags: Diag[]; instantiation
 export function checkFixtures(files: readonly (string | FixtureSource)[], compiler: Compiler): FixtureResult {
   const t0 = performance.now();
   const fixtures = load(files);
-  const { diags, instantiations, perFile } = compiler === "ts6" ? runTs6(fixtures) : { ...runTs7(fixtures), perFile: undefined };
+  const { diags, instantiations, perFile, perFileMs } = compiler === "ts6" ? runTs6(fixtures) : { ...runTs7(fixtures), perFile: undefined, perFileMs: undefined };
   const { byFile, expectations } = compare(fixtures, diags);
   const failures = Object.values(byFile).flat();
   const result: FixtureResult = { compiler, failures, byFile, expectations, ms: Math.round(performance.now() - t0) };
   if (instantiations !== undefined) result.instantiations = instantiations;
   if (perFile !== undefined) result.perFile = perFile;
+  if (perFileMs !== undefined) result.perFileMs = perFileMs;
+  return result;
+}
+
+/**
+ * {@link checkFixtures} that does not block while the native tsc runs (TS 7), so a TS 6 run can
+ * go on in this process meanwhile.
+ *
+ * @example
+ * const ts7 = checkFixturesAsync(files, "ts7"); // tsc starts now
+ * const ts6 = checkFixtures(files, "ts6");      // runs while tsc does
+ * (await ts7).failures;
+ */
+export async function checkFixturesAsync(files: readonly (string | FixtureSource)[], compiler: Compiler): Promise<FixtureResult> {
+  if (compiler === "ts6") return checkFixtures(files, compiler);
+  const t0 = performance.now();
+  const fixtures = load(files);
+  const { diags, instantiations } = await runTs7Async(fixtures);
+  const { byFile, expectations } = compare(fixtures, diags);
+  const failures = Object.values(byFile).flat();
+  const result: FixtureResult = { compiler, failures, byFile, expectations, ms: Math.round(performance.now() - t0) };
+  if (instantiations !== undefined) result.instantiations = instantiations;
   return result;
 }
 

@@ -10,6 +10,7 @@ import {
   type Compiler,
   type FixtureResult,
   checkFixtures,
+  checkFixturesAsync,
   FIXTURES_DIR,
   listFixtures,
   REPO_ROOT,
@@ -24,18 +25,23 @@ function assertNoFailures(failures: readonly string[] | undefined): void {
 }
 
 // One run per compiler over all fixtures, shared by the fixture tests and the instantiation guard.
-const runs = new Map<Compiler, FixtureResult>();
-function run(compiler: Compiler): FixtureResult {
-  let r = runs.get(compiler);
-  if (!r) runs.set(compiler, (r = checkFixtures(fixtures, compiler)));
-  return r;
+// The native tsc (TS 7) starts at once in a child process and checks while TS 6 runs in this one.
+let ts7: Promise<FixtureResult> | undefined;
+let ts6: FixtureResult | undefined;
+function run(compiler: "ts6"): FixtureResult;
+function run(compiler: "ts7"): Promise<FixtureResult>;
+function run(compiler: Compiler): FixtureResult | Promise<FixtureResult> {
+  ts7 ??= checkFixturesAsync(fixtures, "ts7");
+  if (compiler === "ts7") return ts7;
+  return (ts6 ??= checkFixtures(fixtures, "ts6"));
 }
 
 for (const compiler of COMPILERS) {
   describe(`type fixtures under ${NAMES[compiler]}`, () => {
     let result: FixtureResult;
-    beforeAll(() => {
-      result = run(compiler);
+    beforeAll(async () => {
+      if (compiler === "ts7") run("ts6"); // let TS 6 run while tsc does
+      result = compiler === "ts7" ? await run("ts7") : run("ts6");
       console.log(
         `[types] ${NAMES[compiler]}: ${fixtures.length} fixtures, ${result.expectations} expected errors, ` +
           `one run in ${result.ms} ms, ${result.instantiations ?? "?"} instantiations in total`,
@@ -72,11 +78,13 @@ describe("instantiation counts (TypeScript 6, per fixture, in the one run over a
         if (UPDATE) return; // dropped from the rewritten baseline
         throw new Error(`${name} is listed in test/types/instantiations.json but is not in ${path.relative(REPO_ROOT, FIXTURES_DIR)}; remove it (or run with UPDATE_INSTANTIATIONS=1)`);
       }
-      const instantiations = run("ts6").perFile?.[path.relative(REPO_ROOT, path.join(FIXTURES_DIR, name)).split(path.sep).join("/")];
+      const key = path.relative(REPO_ROOT, path.join(FIXTURES_DIR, name)).split(path.sep).join("/");
+      const instantiations = run("ts6").perFile?.[key];
+      const ms = run("ts6").perFileMs?.[key];
       if (instantiations === undefined) throw new Error(`${name}: no instantiation count from the TS 6 run`);
       if (instantiations === 0 && !(name in baseline)) return; // nothing to guard (helpers such as util.ts)
       measured[name] = instantiations;
-      console.log(`[types] ${name}: ${instantiations} instantiations under TS 6 (baseline ${base})`);
+      console.log(`[types] ${name}: ${instantiations} instantiations under TS 6 (baseline ${base}), ${ms} ms`);
       if (UPDATE) return;
       const how =
         "If the change is intended, rewrite the baseline with: UPDATE_INSTANTIATIONS=1 npx vitest run test/types";
