@@ -17,7 +17,7 @@ export type Classifier<X> = nn.ModuleBase & ((x: X) => Tensor<[number, 10]>);
 
 /** 784-256-128-10 with ReLU. */
 export function mlp() {
-  return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 11));
+  return nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10));
 }
 
 /** Two 3×3 conv blocks (28 → 14 → 7 after the pools), then 32·7·7 = 1568 → 128 → 10. */
