@@ -7,7 +7,8 @@ import type { ExpandShape, FlattenShape, PermuteShape, ReshapeShape, SqueezeShap
 import type { DimArg, ReduceShape } from "../types/reduce.js";
 import type { Shape } from "../types/shape.js";
 import { type GradNode, runBackward } from "./autograd.js";
-import type { Device } from "./backend/Backend.js";
+import type { Device, DeviceStorage } from "./backend/Backend.js";
+import { hasWebgpuBackend, webgpuBackend } from "./backend/webgpu.js";
 import { allocStorage, type DType, isFloating, type StorageOf, type TypedArray } from "./dtype.js";
 import { formatTensor } from "./format.js";
 import * as C from "./ops/composite.js";
@@ -51,6 +52,25 @@ type ThisCheck<S extends Shape, D extends DType, R> = Tensor<S, D> & Check<R>;
 
 let nextId = 0;
 
+// A device tensor's `_data`: any read or write of it throws, so a CPU kernel can never compute
+// on device storage by mistake. One per storage, so `a._data === b._data` still means "aliases".
+const deviceViews = new WeakMap<DeviceStorage, unknown>();
+function deviceData(s: DeviceStorage): never {
+  let p = deviceViews.get(s);
+  if (!p) {
+    const fail = (): never => {
+      throw new DeviceError(`${s.device}: this op must run where the tensor lives, got a CPU read of ${s.device} storage (move it with await x.cpuAsync(), or read values with await x.toArrayAsync())`);
+    };
+    p = new Proxy(Object.create(null) as object, { get: fail, set: fail, has: fail, ownKeys: fail, getOwnPropertyDescriptor: fail });
+    deviceViews.set(s, p);
+  }
+  return p as never;
+}
+
+function syncRead(op: string, device: Device): never {
+  throw new DeviceError(`${op}: values of a ${device} tensor are read asynchronously (await x.${op}Async()), got a synchronous ${op}() on ${device}`);
+}
+
 /**
  * An n-dimensional array whose shape `S` and dtype `D` are part of its type, as in PyTorch with the
  * shape checked by `tsc`. Made by `torch.tensor`, `torch.zeros`, `torch.randn`, ... (never `new`).
@@ -72,6 +92,8 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
   readonly dtype: D;
   /** Where the storage lives. */
   readonly device: Device = "cpu";
+  /** @internal Device storage (null on the CPU, where `_data` holds the values). */
+  _gpu: DeviceStorage | null = null;
   /** Whether autograd records ops on this tensor and `backward()` fills its `.grad`. */
   requiresGrad = false;
   /** The gradient accumulated by `backward()` (a leaf that requires grad), else null. */
@@ -89,8 +111,12 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
   }
 
   /** @internal Use torch.tensor / torch.zeros / ... to make tensors. */
-  constructor(data: StorageOf[D], shape: readonly number[], strides: readonly number[], offset: number, dtype: D) {
-    this._data = data;
+  constructor(data: StorageOf[D], shape: readonly number[], strides: readonly number[], offset: number, dtype: D, gpu: DeviceStorage | null = null) {
+    this._data = gpu ? deviceData(gpu) : data;
+    if (gpu) {
+      this._gpu = gpu;
+      (this as { device: Device }).device = gpu.device;
+    }
     this.shape = [...shape] as unknown as S;
     this._strides = [...strides];
     this._offset = offset;
@@ -101,24 +127,46 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
   // internal constructors
   // ---------------------------------------------------------------------------------------------
 
-  /** @internal A fresh contiguous tensor (zero-filled). */
-  static _empty<D extends DType>(shape: readonly number[], dtype: D): Tensor<Shape, D> {
+  /** @internal A fresh contiguous tensor (zero-filled) on `device`. */
+  static _empty<D extends DType>(shape: readonly number[], dtype: D, device: Device = "cpu"): Tensor<Shape, D> {
     const n = shape.reduce((a, b) => a * b, 1);
+    if (device !== "cpu") return new Tensor<Shape, D>(null as never, shape, contiguousStrides(shape), 0, dtype, webgpuBackend().alloc(dtype, n, true));
     return new Tensor<Shape, D>(allocStorage(dtype, n), shape, contiguousStrides(shape), 0, dtype);
   }
   /** @internal */
-  static _zeros<D extends DType>(shape: readonly number[], dtype: D): Tensor<Shape, D> {
-    return Tensor._empty(shape, dtype);
+  static _zeros<D extends DType>(shape: readonly number[], dtype: D, device: Device = "cpu"): Tensor<Shape, D> {
+    return Tensor._empty(shape, dtype, device);
   }
-  /** @internal A 0-d tensor holding `v`. */
-  static _scalar<D extends DType>(v: number | boolean, dtype: D): Tensor<[], D> {
+  /** @internal A 0-d tensor holding `v` on `device`. */
+  static _scalar<D extends DType>(v: number | boolean, dtype: D, device: Device = "cpu"): Tensor<[], D> {
     const t = Tensor._empty([], dtype);
     t._data[0] = +v;
-    return t as unknown as Tensor<[], D>;
+    return (device === "cpu" ? t : t._toDevice(device)) as unknown as Tensor<[], D>;
   }
   /** @internal A view of `base`'s storage. */
   static _view<D extends DType>(base: Tensor<Shape, D>, shape: readonly number[], strides: readonly number[], offset: number): Tensor<Shape, D> {
-    return new Tensor<Shape, D>(base._data, shape, strides, offset, base.dtype);
+    return new Tensor<Shape, D>(base._data, shape, strides, offset, base.dtype, base._gpu);
+  }
+  /** @internal A copy of this CPU tensor on a device (a fresh leaf; autograd does not cross devices). */
+  _toDevice(device: Device): AnyTensor {
+    if (device === this.device) return this._any;
+    if (this.device !== "cpu") throw new DeviceError(`to: a ${this.device} tensor moves to another device asynchronously (await x.cpuAsync()), got to("${device}")`);
+    if (!hasWebgpuBackend()) throw new DeviceError(`to: the ${device} device must be initialised first (await torch.webgpu.init()), got to("${device}") before that`);
+    const flat = this.data() as TypedArray;
+    const t = new Tensor<Shape, DType>(null as never, this.shape, contiguousStrides(this.shape), 0, this.dtype, webgpuBackend().upload(this.dtype, flat));
+    t.requiresGrad = this.requiresGrad;
+    return t as unknown as AnyTensor;
+  }
+  /** @internal Moves this tensor's storage to `device` in place (Module.to): views made before keep the old storage. */
+  _moveTo(device: Device): void {
+    if (device === this.device) return;
+    const t = this._toDevice(device);
+    this._data = t._data as never;
+    this._gpu = t._gpu;
+    this._offset = 0;
+    this._strides = [...t._strides];
+    (this as { device: Device }).device = device;
+    if (this.grad) (this.grad as unknown as Tensor)._moveTo(device);
   }
   /** @internal */
   static _deviceMismatch(op: string, a: AnyTensor, b: AnyTensor): never {
@@ -198,12 +246,15 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
    * torch.tensor([-2.7, 2.7]).to("int64").toArray(); // [-2, 2]
    */
   to<D2 extends DType>(dtype: D2 | { dtype: D2 }): Tensor<S, D2>;
-  to(device: "cpu"): Tensor<S, D>;
+  to(device: Device): Tensor<S, D>;
   to(arg: DType | Device | { dtype: DType }): unknown {
-    if (arg === "cpu") return this;
-    if (arg === "webgpu") throw new DeviceError(`to: the webgpu device is not available in this build, got "webgpu" (use "cpu")`);
+    if (arg === "cpu" || arg === "webgpu") return this._toDevice(arg);
     const dtype = typeof arg === "string" ? arg : arg.dtype;
-    if (!(dtype in TYPE_NAMES)) throw new ValueError(`to: dtype must be one of ${Object.keys(TYPE_NAMES).join(", ")}, got ${String(dtype)}`);
+    if (!(dtype in TYPE_NAMES)) {
+      // A string that isn't a dtype is most likely a device (PyTorch's `x.to("cuda")`).
+      if (typeof arg === "string" && /^(cuda|mps|xla|xpu|meta|webgpu|cpu)(:\d+)?$/.test(arg)) throw new DeviceError(`to: expected a dtype (${Object.keys(TYPE_NAMES).join(", ")}) or a device ("cpu", "webgpu"), got "${arg}"`);
+      throw new ValueError(`to: dtype must be one of ${Object.keys(TYPE_NAMES).join(", ")}, got ${String(dtype)}`);
+    }
     return M.castOp(this._any, dtype);
   }
   /**
@@ -287,7 +338,7 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
     let g: AnyTensor;
     if (gradient === undefined) {
       if (this.numel() !== 1) throw new ValueError(`backward: a gradient is needed for a non-scalar output, got shape [${this.shape.join(", ")}]`);
-      g = Tensor._empty(this.shape, this.dtype).fill_(1);
+      g = Tensor._empty(this.shape, this.dtype, this.device).fill_(1);
     } else {
       // A gradient of another shape would broadcast somewhere inside the graph and give wrong sums.
       if (gradient.ndim !== this.ndim || gradient.shape.some((s, i) => s !== this.shape[i])) {
@@ -694,12 +745,14 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
    * torch.tensor([[2.5]]).item(); // 2.5
    */
   item(): ValueOf<D> {
+    if (this._gpu) syncRead("item", this.device);
     if (this.numel() !== 1) throw new ValueError(`item: the tensor must have exactly one element, got shape [${this.shape.join(", ")}] (${this.numel()} elements)`);
     const v = this._data[this._offset]!;
     return (this.dtype === "bool" ? v !== 0 : v) as ValueOf<D>;
   }
   /** The values as a new contiguous typed array (Float32Array for float32, ...). */
   data(): StorageOf[D] {
+    if (this._gpu) syncRead("data", this.device);
     const c = this.contiguous();
     const n = c.numel();
     return (c._offset === 0 && c._data.length === n && c !== this ? c._data : c._data.slice(c._offset, c._offset + n)) as StorageOf[D];
@@ -711,7 +764,12 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
    * torch.tensor([[1, 2], [3, 4]]).toArray(); // [[1, 2], [3, 4]]
    */
   toArray(): NestedArray<S, ValueOf<D>> {
-    const flat = Array.from(this.data() as TypedArray, (v) => (this.dtype === "bool" ? v !== 0 : v));
+    if (this._gpu) syncRead("toArray", this.device);
+    return this._nest(this.data() as TypedArray);
+  }
+  /** @internal Nested arrays of flat row-major values of this shape. */
+  _nest(values: TypedArray): NestedArray<S, ValueOf<D>> {
+    const flat = Array.from(values, (v) => (this.dtype === "bool" ? v !== 0 : v));
     let i = 0;
     const build = (d: number): unknown => {
       if (d === this.shape.length) return flat[i++];
@@ -730,10 +788,56 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
    * or `grad_fn=<...>` suffixes.
    */
   toString(): string {
+    if (this._gpu) return `tensor(<${this.numel()} values on ${this.device}: await x.toArrayAsync()>, shape=[${this.shape.join(", ")}], dtype=${this.dtype}, device='${this.device}')`;
     return formatTensor(this.data() as TypedArray, this.shape, this.dtype, {
       requiresGrad: this.requiresGrad && !this.gradFn,
       gradFn: this.gradFn?.name,
     });
+  }
+  /**
+   * The values as a new contiguous typed array, read back from the device (any device).
+   *
+   * @example
+   * await torch.ones(3).to("webgpu").dataAsync(); // Float32Array [1, 1, 1]
+   */
+  async dataAsync(): Promise<StorageOf[D]> {
+    if (!this._gpu) return this.data();
+    const c = this.contiguous();
+    return (await webgpuBackend().read(c._gpu!, c._offset, c.numel())) as StorageOf[D];
+  }
+  /**
+   * The values as nested JS arrays, read back from the device (any device).
+   *
+   * @example
+   * await torch.tensor([[1, 2]]).to("webgpu").toArrayAsync(); // [[1, 2]]
+   */
+  async toArrayAsync(): Promise<NestedArray<S, ValueOf<D>>> {
+    return this._nest((await this.dataAsync()) as TypedArray);
+  }
+  /**
+   * The value of a one-element tensor, read back from the device (any device).
+   *
+   * @example
+   * await x.to("webgpu").sum().itemAsync(); // 6
+   */
+  async itemAsync(): Promise<ValueOf<D>> {
+    if (this.numel() !== 1) throw new ValueError(`itemAsync: the tensor must have exactly one element, got shape [${this.shape.join(", ")}] (${this.numel()} elements)`);
+    const v = (await this.dataAsync())[0]!;
+    return (this.dtype === "bool" ? v !== 0 : v) as ValueOf<D>;
+  }
+  /**
+   * A CPU copy of this tensor (itself on the CPU), read back asynchronously: `x.to("cpu")` for a
+   * device tensor. The copy is a fresh leaf (autograd does not cross devices).
+   *
+   * @example
+   * const y = await x.to("webgpu").relu().cpuAsync(); // a CPU tensor
+   */
+  async cpuAsync(): Promise<Tensor<S, D>> {
+    if (!this._gpu) return this;
+    const data = await this.dataAsync();
+    const t = new Tensor<S, D>(data, this.shape, contiguousStrides(this.shape), 0, this.dtype);
+    t.requiresGrad = this.requiresGrad;
+    return t;
   }
   /** Node's `console.log` shows the PyTorch form. */
   [Symbol.for("nodejs.util.inspect.custom")](): string {

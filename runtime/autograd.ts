@@ -1,6 +1,7 @@
 import type { AnyTensor } from "./tensorTypes.js";
 import type { Tensor } from "./Tensor.js";
 import { ValueError } from "../types/errors.js";
+import { anomaly, checkRecorded, forwardName, runBackwardChecked } from "./anomaly.js";
 
 /**
  * One recorded op on the autograd tape: the inputs it read and how to turn the gradient of its
@@ -14,6 +15,8 @@ export interface GradNode {
   backward(grad: AnyTensor): readonly (AnyTensor | null | undefined)[];
   /** Set once the node's saved tensors are freed after a backward pass without retainGraph. */
   released?: boolean;
+  /** Under anomaly detection: where the forward op was called (the `cause` of a backward error). */
+  forwardTrace?: Error;
 }
 
 let enabled = true;
@@ -64,6 +67,11 @@ export function needsGrad(inputs: readonly (AnyTensor | null | undefined)[]): bo
 
 /** Attaches a node to `out` (called by ops when `needsGrad`). */
 export function record(out: AnyTensor, name: string, inputs: readonly (AnyTensor | null)[], backward: (g: AnyTensor) => readonly (AnyTensor | null | undefined)[]): void {
+  if (anomaly.on) {
+    checkRecorded(forwardName(name), out, inputs);
+    out._setGradFn({ name, inputs, backward, forwardTrace: new Error(`${name}: the forward op was called here`) });
+    return;
+  }
   out._setGradFn({ name, inputs, backward });
 }
 
@@ -111,7 +119,7 @@ export function runBackward(root: AnyTensor, grad: AnyTensor, retainGraph: boole
         );
       }
       if (t._retainsGrad) t._accumulateGrad(g);
-      const gs = fn.backward(g);
+      const gs = anomaly.on ? runBackwardChecked(fn.name, () => fn.backward(g), fn.forwardTrace) : fn.backward(g);
       fn.inputs.forEach((inp, j) => {
         const gi = gs[j];
         if (!inp || !inp.requiresGrad || !gi) return;

@@ -66,7 +66,8 @@ function flattenData(data: NestedData, out: (number | boolean)[], depth: number,
 /** The dtype PyTorch infers for values: bool, int64 (all integers), else float32. */
 export function inferDType(values: readonly (number | boolean)[]): DType {
   if (values.length > 0 && values.every((v) => typeof v === "boolean")) return "bool";
-  return values.every((v) => typeof v === "boolean" || Number.isInteger(v)) && values.length > 0 ? "int64" : "float32";
+  // Integers beyond ±2^53 can't be int64 exactly here: like a Python float literal, they are float32.
+  return values.length > 0 && values.every((v) => typeof v === "boolean" || (Number.isInteger(v) && Math.abs(v) <= 2 ** 53)) ? "int64" : "float32";
 }
 
 /** Writes JS values into storage of `dtype`, rejecting what that dtype can't hold. */
@@ -76,6 +77,7 @@ export function fillFrom(t: AnyTensor, values: ArrayLike<number | boolean>, op: 
   for (let i = 0; i < values.length; i++) {
     const v = +values[i]!;
     if (isInt && !Number.isFinite(v)) throw new ValueError(`${op}: values must be finite for dtype ${t.dtype}, got ${v}`);
+    if (t.dtype === "int64" && Math.abs(v) > 2 ** 53) throw new ValueError(`${op}: int64 values must be within ±2^53 to be exact, got ${v}`);
     // `+ 0`: trunc(-0.5) is -0, which int64 (stored as doubles) must not keep.
     d[i] = t.dtype === "bool" ? (v !== 0 ? 1 : 0) : isInt ? Math.trunc(v) + 0 : v;
   }
@@ -332,31 +334,36 @@ export function randperm<N extends number, O extends RandOpts = {}>(n: N, opts?:
 // *Like
 // ---------------------------------------------------------------------------------------------
 
+// *Like results live where x lives (made on the CPU, then moved).
+function onDeviceOf(x: AnyTensor, t: AnyTensor): AnyTensor {
+  return x.device === "cpu" ? t : t._toDevice(x.device);
+}
+
 type Like<S extends Shape, D extends DType, O> = Tensor<{ -readonly [K in keyof S]: S[K] }, DTypeOpt<O, D>>;
 
 /** Zeros of x's shape (and dtype unless given). */
 export function zerosLike<S extends Shape, D extends DType, O extends CreateOptions = {}>(x: Tensor<S, D>, opts?: O): Like<S, D, O> {
-  return zeros([...x.shape], { dtype: x.dtype, ...opts }) as never;
+  return onDeviceOf(x, zeros([...x.shape], { dtype: x.dtype, ...opts })) as never;
 }
 /** Ones of x's shape (and dtype unless given). */
 export function onesLike<S extends Shape, D extends DType, O extends CreateOptions = {}>(x: Tensor<S, D>, opts?: O): Like<S, D, O> {
-  return ones([...x.shape], { dtype: x.dtype, ...opts }) as never;
+  return onDeviceOf(x, ones([...x.shape], { dtype: x.dtype, ...opts })) as never;
 }
 /** An uninitialised (zero) tensor of x's shape. */
 export function emptyLike<S extends Shape, D extends DType, O extends CreateOptions = {}>(x: Tensor<S, D>, opts?: O): Like<S, D, O> {
-  return empty([...x.shape], { dtype: x.dtype, ...opts }) as never;
+  return onDeviceOf(x, empty([...x.shape], { dtype: x.dtype, ...opts })) as never;
 }
 /** `fillValue` in x's shape (and dtype unless given). */
 export function fullLike<S extends Shape, D extends DType, O extends CreateOptions = {}>(x: Tensor<S, D>, fillValue: number | boolean, opts?: O): Like<S, D, O> {
-  return full([...x.shape], fillValue, { dtype: x.dtype, ...opts }) as never;
+  return onDeviceOf(x, full([...x.shape], fillValue, { dtype: x.dtype, ...opts })) as never;
 }
 /** Uniform samples in x's shape. */
 export function randLike<S extends Shape, D extends DType, O extends RandOpts = {}>(x: Tensor<S, D>, opts?: O): Like<S, D, O> {
-  return rand([...x.shape], { dtype: x.dtype, ...opts }) as never;
+  return onDeviceOf(x, rand([...x.shape], { dtype: x.dtype, ...opts })) as never;
 }
 /** Normal samples in x's shape. */
 export function randnLike<S extends Shape, D extends DType, O extends RandOpts = {}>(x: Tensor<S, D>, opts?: O): Like<S, D, O> {
-  return randn([...x.shape], { dtype: x.dtype, ...opts }) as never;
+  return onDeviceOf(x, randn([...x.shape], { dtype: x.dtype, ...opts })) as never;
 }
 /** Random integers in `[low, high)` in x's shape. */
 export function randintLike<S extends Shape, D extends DType, O extends RandOpts = {}>(x: Tensor<S, D>, low: number, high?: number, opts?: O): Like<S, D, O> {

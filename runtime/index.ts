@@ -17,3 +17,5 @@ export type { Device } from "./backend/Backend.js";
 export type { Shape, Dim } from "../types/shape.js";
 export { ShapeError, DTypeError, DeviceError, ValueError, IndexError } from "../types/errors.js";
 export * from "../types/index.js";
+export * as compiled from "./compiled.js";
+export { compileStep, type CompiledStep } from "./compiled.js";

@@ -21,8 +21,19 @@ import type { AnyTensor, BinCheck, BinDType, BinShape, DimCheck, KeepArg } from 
 export { arange, empty, emptyLike, eye, full, fullLike, linspace, ones, onesLike, rand, randint, randintLike, randLike, randn, randnLike, randperm, tensor, zeros, zerosLike } from "./creation.js";
 export { Generator, initialSeed, manualSeed } from "./random.js";
 export { noGrad, setGradEnabled, isGradEnabled } from "./autograd.js";
+import { detectAnomaly, isAnomalyEnabled, setDetectAnomaly } from "./anomaly.js";
+/**
+ * `torch.autograd`: anomaly detection (`detectAnomaly(() => ...)` names the first op that produced
+ * NaN/Inf in forward or backward).
+ *
+ * @example
+ * torch.autograd.detectAnomaly(() => loss.backward());
+ */
+export const autograd = { detectAnomaly, setDetectAnomaly, isAnomalyEnabled };
 export { getPrintOptions, setPrintOptions } from "./format.js";
 export { Tensor } from "./Tensor.js";
+/** WebGPU device setup: `await torch.webgpu.init()`, then `x.to("webgpu")` (see `runtime/webgpu.ts`). */
+export * as webgpu from "./webgpu.js";
 export { save, load, loadWithMetadata, saveBytes, loadBytes, loadBytesWithMetadata } from "./io/index.js";
 export type { DType } from "./dtype.js";
 

@@ -43,7 +43,7 @@ export type ConvName<I extends number, O extends number, P extends Window2d> = `
 
 const pair = (p: Pair, what: string): [number, number] => {
   const v: [number, number] = typeof p === "number" ? [p, p] : [p[0], p[1]];
-  for (const n of v) if (!Number.isInteger(n)) throw new ValueError(`Conv2d: ${what} must be an integer or a pair of integers, got ${JSON.stringify(p)}`);
+  for (const n of v) if (!Number.isInteger(n)) throw new ValueError(`Conv2d: ${what} must be an integer or a pair of integers, got ${typeof p === "number" ? String(p) : `[${p.join(", ")}]`}`);
   return v;
 };
 

@@ -1,6 +1,6 @@
 import type { Check, Ok } from "../../types/check.js";
-import { ValueError } from "../../types/errors.js";
-import { type LinearShape, linearShape } from "../../types/layers.js";
+import { ShapeError, ValueError } from "../../types/errors.js";
+import { layerRankMsg, type LinearShape, linearShape } from "../../types/layers.js";
 import type { Shape } from "../../types/shape.js";
 import { empty } from "../creation.js";
 import type { DType } from "../dtype.js";
@@ -115,7 +115,7 @@ export class LazyLinear<O extends number = number> extends ModuleBase {
 
   forward<S extends Shape, D extends DType>(x: Tensor<S, D>): Tensor<S extends readonly [...infer B extends Shape, number] ? [...B, O] : number[], D> {
     if (this.weight === undefined) {
-      if (x.ndim === 0) throw new ValueError(`LazyLinear(?→${this.outFeatures}): input must be at least 1-D, got []`);
+      if (x.ndim === 0) throw new ShapeError(layerRankMsg(`LazyLinear(?→${this.outFeatures})`, "at least 1-D", "[]"));
       const inF = x.shape[x.ndim - 1]!;
       this.inFeatures = inF;
       this.weight = Parameter(empty(this.outFeatures, inF)) as never;

@@ -6,6 +6,14 @@ import { Tensor } from "../Tensor.js";
 import type { AnyTensor } from "../tensorTypes.js";
 import { ParameterTensor } from "./Parameter.js";
 
+/**
+ * Compiled kernels a model can run on (`runtime/compiled.ts`): `call` returns the forward's
+ * result, or undefined to run `forward` op by op.
+ */
+export interface KernelHook {
+  call(module: ModuleBase, args: readonly unknown[]): unknown;
+}
+
 /** A module's state: parameter and buffer tensors by PyTorch key (`"fc1.weight"`, `"0.bias"`). */
 export type StateDict = Record<string, AnyTensor>;
 
@@ -35,6 +43,12 @@ export abstract class ModuleBase {
 
   constructor() {
     const self = function (this: unknown, ...args: unknown[]): unknown {
+      // Compiled kernels (runtime/compiled.ts) run the model when registered and the input fits.
+      const k = (self as unknown as { _kernels?: KernelHook })._kernels;
+      if (k !== undefined) {
+        const y = k.call(self as unknown as ModuleBase, args);
+        if (y !== undefined) return y;
+      }
       return (self as unknown as { forward(...a: unknown[]): unknown }).forward(...args);
     };
     // A function's own `name`/`length` would shadow fields of the same name.
@@ -49,6 +63,19 @@ export abstract class ModuleBase {
 
   /** The computation; `model(x)` calls it. */
   abstract forward(...args: never[]): unknown;
+
+  /**
+   * Runs this model on compiled kernels (what `typetorch compile` generates for it) where they
+   * fit, op by op elsewhere; `null` goes back to op by op. Returns the model.
+   *
+   * @example
+   * import { mlp as kernels } from "./model.kernels.generated.js";
+   * model.useKernels(kernels);
+   */
+  useKernels(kernels: KernelHook | null): this {
+    Object.defineProperty(this, "_kernels", { value: kernels ?? undefined, writable: true, configurable: true, enumerable: false });
+    return this;
+  }
 
   // -------------------------------------------------------------------------------------------
   // registration and traversal
@@ -168,10 +195,23 @@ export abstract class ModuleBase {
     }
   }
 
-  /** Moves the module to a device. Only `"cpu"` is available in this build. */
+  /**
+   * Moves the module's parameters and buffers to a device, in place (the same Parameter objects,
+   * so an optimizer made before still updates them). WebGPU needs `await torch.webgpu.init()`
+   * first; back to the CPU from a device is asynchronous (read tensors with `cpuAsync()`).
+   *
+   * @example
+   * await torch.webgpu.init();
+   * const model = nn.Sequential(nn.Linear(784, 10)).to("webgpu");
+   */
   to(device: Device): this {
-    if (device === "cpu") return this;
-    throw new DeviceError(`to: the ${String(device)} device is not available in this build, got "${String(device)}" (use "cpu")`);
+    if (device !== "cpu" && device !== "webgpu") throw new DeviceError(`to: device must be "cpu" or "webgpu", got "${String(device)}"`);
+    for (const m of this.modules()) {
+      for (const [k, v] of m._fields()) {
+        if (v instanceof Tensor && (v instanceof ParameterTensor || m._bufferNames.has(k))) v._moveTo(device);
+      }
+    }
+    return this;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -227,8 +267,17 @@ export abstract class ModuleBase {
       }
       pairs.push([dst, src, k]);
     }
+    // Convert every value first (a NaN into an int64 buffer throws here), so a failed load
+    // changes nothing; only then copy.
+    const converted = noGrad(() => pairs.map(([dst, src, k]) => {
+      try {
+        return src.to(dst.dtype);
+      } catch (e) {
+        throw new ValueError(`loadStateDict: ${k} can't be converted to ${dst.dtype}, got ${(e as Error).message}`);
+      }
+    }));
     noGrad(() => {
-      for (const [dst, src] of pairs) dst.copy_(src);
+      pairs.forEach(([dst], i) => dst.copy_(converted[i]!));
     });
     return { missingKeys, unexpectedKeys };
   }

@@ -29,7 +29,7 @@ function makeParameter<S extends Shape, D extends DType>(data: Tensor<S, D>, req
   if (!(data instanceof Tensor)) throw new ValueError(`Parameter: expected a Tensor, got ${typeof data}`);
   if (requiresGrad && !isFloating(data.dtype)) throw new ValueError(`Parameter: only floating point tensors can require gradients, got dtype ${data.dtype}`);
   // Shares data's storage, as PyTorch's Parameter does, but starts a fresh leaf.
-  const p = new ParameterTensor<S, D>(data._data, data.shape, data._strides, data._offset, data.dtype);
+  const p = new ParameterTensor<S, D>(data._data, data.shape, data._strides, data._offset, data.dtype, data._gpu);
   p.requiresGrad = requiresGrad;
   return p;
 }

@@ -37,7 +37,7 @@ export type PoolWindow<K, St, O> = {
 
 const pair = (op: string, p: Pair, what: string): [number, number] => {
   const v: [number, number] = typeof p === "number" ? [p, p] : [p[0], p[1]];
-  for (const n of v) if (!Number.isInteger(n)) throw new ValueError(`${op}: ${what} must be an integer or a pair of integers, got ${JSON.stringify(p)}`);
+  for (const n of v) if (!Number.isInteger(n)) throw new ValueError(`${op}: ${what} must be an integer or a pair of integers, got ${typeof p === "number" ? String(p) : `[${p.join(", ")}]`}`);
   return v;
 };
 

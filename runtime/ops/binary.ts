@@ -5,6 +5,7 @@ import { isFloating } from "../dtype.js";
 import { resultType, toFloat } from "../promote.js";
 import { Tensor } from "../Tensor.js";
 import { type ElementwiseOpDef, elementwiseOp, runElementwise } from "./defineOp.js";
+import { deviceOf } from "./device.js";
 
 const same = (d: DType) => d;
 const bool = () => "bool" as const;
@@ -33,7 +34,7 @@ const second = (inputs: readonly AnyTensor[], f: () => AnyTensor): AnyTensor | n
 export const add = elementwiseOp({
   name: "add", arity: 2, gradName: "AddBackward0", dtype: same,
   js: ([a, b], d) => (d === "bool" ? `((${a} || ${b}) ? 1 : 0)` : `${a} + ${b}`),
-  wgsl: ([a, b]) => `${a} + ${b}`,
+  wgsl: ([a, b], d) => (d === "bool" ? `(${a} | ${b})` : `${a} + ${b}`),
   backward: (g, inputs) => [sumToShape(g, inputs[0]!.shape), second(inputs, () => g)],
 });
 
@@ -75,7 +76,7 @@ const zeroDiv = (b: string, d: DType, bad: string) => (isFloating(d) ? "" : `${b
 export const divFloor = elementwiseOp({
   name: "div", arity: 2, gradName: "DivBackward1", dtype: same, rejects: noBool("floor division"),
   js: ([a, b, bad], d) => `(${zeroDiv(b!, d, bad!)}Math.floor(${a} / ${b}))`,
-  wgsl: ([a, b]) => `floor(${a} / ${b})`,
+  wgsl: ([a, b], d) => (isFloating(d) ? `floor(${a} / ${b})` : `tt_floordiv(${a}, ${b})`),
   backward: (g, inputs) => [g.mul(0), inputs[1] ? sumToShape(g.mul(0), inputs[1].shape) : null],
 });
 
@@ -83,7 +84,7 @@ export const divFloor = elementwiseOp({
 export const divTrunc = elementwiseOp({
   name: "div", arity: 2, gradName: "DivBackward1", dtype: same, rejects: noBool("truncating division"),
   js: ([a, b, bad], d) => `(${zeroDiv(b!, d, bad!)}Math.trunc(${a} / ${b}))`,
-  wgsl: ([a, b]) => `trunc(${a} / ${b})`,
+  wgsl: ([a, b], d) => (isFloating(d) ? `trunc(${a} / ${b})` : `${a} / ${b}`),
   backward: (g, inputs) => [g.mul(0), inputs[1] ? sumToShape(g.mul(0), inputs[1].shape) : null],
 });
 
@@ -98,7 +99,7 @@ export const pow = elementwiseOp({
     !isFloating(d) && typeof e === "number" && e < 0 ? `integers to negative integer powers are not allowed, got exponent ${e} for dtype ${d}` : undefined,
   js: ([a, b], d) =>
     isFloating(d) ? `Math.pow(${a}, ${b})` : `(${b} < 0 ? (${a} === 1 ? 1 : ${a} === -1 ? (${b} % 2 === 0 ? 1 : -1) : 0) : Math.pow(${a}, ${b}))`,
-  wgsl: ([a, b]) => `pow(${a}, ${b})`,
+  wgsl: ([a, b], d) => (isFloating(d) ? `tt_powf(${a}, ${b})` : `tt_powi(${a}, ${b})`),
   // As PyTorch: a zero exponent has a zero gradient (not 0·a⁻¹, NaN at a = 0), and so has the
   // exponent at a zero base with b >= 0 (not out·ln 0 = 0·−∞).
   backward: (g, inputs, out, params) => {
@@ -118,7 +119,7 @@ const pick = (g: AnyTensor, mine: AnyTensor, tie: AnyTensor) => g.mul(mine).add(
 export const maximum = elementwiseOp({
   name: "maximum", arity: 2, gradName: "MaximumBackward0", dtype: same,
   js: ([a, b]) => `Math.max(${a}, ${b})`,
-  wgsl: ([a, b]) => `max(${a}, ${b})`,
+  wgsl: ([a, b], d) => (isFloating(d) ? `select(select(max(${a}, ${b}), ${b}, tt_isnan(${b})), ${a}, tt_isnan(${a}))` : `max(${a}, ${b})`),
   backward: (g, [a, b]) => [sumToShape(pick(g, a!.gt(b!), a!.eq(b!)), a!.shape), sumToShape(pick(g, b!.gt(a!), a!.eq(b!)), b!.shape)],
 });
 
@@ -126,7 +127,7 @@ export const maximum = elementwiseOp({
 export const minimum = elementwiseOp({
   name: "minimum", arity: 2, gradName: "MinimumBackward0", dtype: same,
   js: ([a, b]) => `Math.min(${a}, ${b})`,
-  wgsl: ([a, b]) => `min(${a}, ${b})`,
+  wgsl: ([a, b], d) => (isFloating(d) ? `select(select(min(${a}, ${b}), ${b}, tt_isnan(${b})), ${a}, tt_isnan(${a}))` : `min(${a}, ${b})`),
   backward: (g, [a, b]) => [sumToShape(pick(g, a!.lt(b!), a!.eq(b!)), a!.shape), sumToShape(pick(g, b!.lt(a!), a!.eq(b!)), b!.shape)],
 });
 
@@ -134,7 +135,11 @@ const compare = (name: string, js: string, wgsl: string): ElementwiseOpDef =>
   elementwiseOp({
     name, arity: 2, gradName: "", dtype: bool,
     js: ([a, b]) => `(${a} ${js} ${b} ? 1 : 0)`,
-    wgsl: ([a, b]) => `select(0u, 1u, ${a} ${wgsl} ${b})`,
+    // NaN by its bits (drivers may treat float compares as NaN-free): unequal to all, not ordered.
+    wgsl: ([a, b], d) =>
+      !isFloating(d) ? `select(0u, 1u, ${a} ${wgsl} ${b})`
+      : name === "ne" ? `select(0u, 1u, ${a} != ${b} || tt_isnan(${a}) || tt_isnan(${b}))`
+      : `select(0u, 1u, ${a} ${wgsl} ${b} && !tt_isnan(${a}) && !tt_isnan(${b}))`,
     backward: null,
   });
 
@@ -150,12 +155,14 @@ export const ge = compare("ge", ">=", ">=");
 export const lt = compare("lt", "<", "<");
 /** See {@link eq}. */
 export const le = compare("le", "<=", "<=");
+/** WGSL truthiness of a value of dtype `d` (`x != 0`; NaN is true). */
+export const truthy = (a: string, d: DType): string => (isFloating(d) ? `(${a} != 0 || tt_isnan(${a}))` : `(${a} != 0)`);
 // Truthiness is `x != 0`, as PyTorch: NaN is true (JS's `&&`/`!` would count NaN as false).
 const logical = (name: string, js: string, wgsl: string): ElementwiseOpDef =>
   elementwiseOp({
     name, arity: 2, gradName: "", dtype: bool,
     js: ([a, b]) => `((${a} !== 0) ${js} (${b} !== 0) ? 1 : 0)`,
-    wgsl: ([a, b]) => `select(0u, 1u, (${a} != 0) ${wgsl} (${b} != 0))`,
+    wgsl: ([a, b], d) => `select(0u, 1u, ${truthy(a!, d)} ${wgsl} ${truthy(b!, d)})`,
     backward: null,
   });
 
@@ -200,7 +207,7 @@ export function binary(def: ElementwiseOpDef, a: AnyTensor, b: AnyTensor | numbe
   if (reason) throw new DTypeError(`${def.name}: ${reason}`);
   const extra = def === divFloor || def === divTrunc ? [throwZeroDiv] : [];
   if (b instanceof Tensor) {
-    if (a.device !== b.device) Tensor._deviceMismatch(def.name, a, b);
+    deviceOf(def.name, [a, b]);
     return runElementwise(def, [fit(a, promoted), fit(b, promoted)], extra, promoted);
   }
   return runElementwise(def, [fit(a, promoted)], [fitScalar(+b, promoted), ...extra], promoted);
@@ -210,7 +217,7 @@ export function binary(def: ElementwiseOpDef, a: AnyTensor, b: AnyTensor | numbe
 export function whereOp(cond: AnyTensor, a: AnyTensor | number, b: AnyTensor | number): AnyTensor {
   if (cond.dtype !== "bool") throw new DTypeError(`where: condition must be a bool tensor, got dtype ${cond.dtype}`);
   const promoted = resultType([a, b]);
-  const ta = a instanceof Tensor ? fit(a, promoted) : Tensor._scalar(a, promoted);
-  const tb = b instanceof Tensor ? fit(b, promoted) : Tensor._scalar(b, promoted);
+  const ta = a instanceof Tensor ? fit(a, promoted) : Tensor._scalar(a, promoted, cond.device);
+  const tb = b instanceof Tensor ? fit(b, promoted) : Tensor._scalar(b, promoted, cond.device);
   return runElementwise(where, [cond, ta, tb], [], promoted);
 }

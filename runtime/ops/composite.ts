@@ -148,6 +148,7 @@ function stableMax(x: AnyTensor, dim: number): AnyTensor {
  */
 export function oneHotOp(x: AnyTensor, numClasses = -1): AnyTensor {
   if (x.dtype !== "int64") throw new DTypeError(`oneHot: the input must be an int64 tensor of class indices, got dtype ${x.dtype}`);
+  if (!Number.isInteger(numClasses) || numClasses < -1) throw new ValueError(`oneHot: numClasses must be a non-negative integer or -1, got ${numClasses}`);
   if (x.numel() > 0 && (x.min().item() as number) < 0) throw new ValueError(`oneHot: class indices must be >= 0, got ${x.min().item()}`);
   const hi = x.numel() > 0 ? (x.max().item() as number) : -1;
   const n = numClasses < 0 ? hi + 1 : numClasses;
@@ -200,6 +201,13 @@ export function fillInPlace(x: AnyTensor, v: number): void {
  */
 export function fillRandom(x: AnyTensor, op: string, f: (out: Float32Array | Float64Array, contiguous: boolean) => void): void {
   if (x.dtype !== "float32" && x.dtype !== "float64") throw new DTypeError(`${op}: the tensor must be float32 or float64, got dtype ${x.dtype}`);
+  if (x.device !== "cpu") {
+    // Drawn on the CPU (the seeded generator's numbers), then copied to the device.
+    const tmp = Tensor._empty([...x.shape], x.dtype);
+    fillRandom(tmp, op, f);
+    copyInto(x, tmp._toDevice(x.device), op);
+    return;
+  }
   if (x.isContiguous()) {
     f((x._data as Float32Array | Float64Array).subarray(x._offset, x._offset + x.numel()), true);
     return;

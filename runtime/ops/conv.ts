@@ -20,6 +20,7 @@ import { packScratch } from "./matmul.js";
 import { channelBiasSource, col2imSource, im2colSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import type { KernelOpDef } from "./defineOp.js";
+import { deviceCol2im, deviceConv2d, deviceIm2col, deviceOf } from "./device.js";
 
 // ---------------------------------------------------------------------------------------------
 // Shape rule: type-level twin and runtime twin (move to types/conv.ts)
@@ -223,9 +224,10 @@ export const col2im: KernelOpDef = {
 };
 
 function runIm2col(x: AnyTensor, p: ConvGeom): AnyTensor {
-  const out = Tensor._empty([p.N, p.C * p.kh * p.kw, p.Ho * p.Wo], x.dtype);
+  const out = Tensor._empty([p.N, p.C * p.kh * p.kw, p.Ho * p.Wo], x.dtype, x.device);
   const [sn, sc, sh, sw] = imageStrides(x);
-  cpu.run("conv:im2col", im2colSource, [out._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
+  if (x.device !== "cpu") deviceIm2col(out, x, p);
+  else cpu.run("conv:im2col", im2colSource, [out._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
   return out;
 }
 
@@ -239,8 +241,9 @@ export function im2colOp(x: AnyTensor, p: ConvGeom): AnyTensor {
 /** Runs {@link col2im}: `[N, C·kH·kW, Ho·Wo]` → `[N, C, H, W]`. */
 export function col2imOp(cols: AnyTensor, p: ConvGeom): AnyTensor {
   const c = noGrad(() => cols.contiguous());
-  const out = Tensor._empty([p.N, p.C, p.H, p.W], cols.dtype);
-  cpu.run("conv:col2im", col2imSource, [out._data, c._data, c._offset, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
+  const out = Tensor._empty([p.N, p.C, p.H, p.W], cols.dtype, cols.device);
+  if (cols.device !== "cpu") deviceCol2im(out, c, p);
+  else cpu.run("conv:col2im", col2imSource, [out._data, c._data, c._offset, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
   if (needsGrad([cols])) record(out, col2im.gradName, [cols], (g) => col2im.backward!(g, [cols], out, [p]));
   return out;
 }
@@ -275,7 +278,7 @@ export function conv2dOp(input: AnyTensor, weight: AnyTensor, bias?: AnyTensor |
   requireFloat("conv2d", "input", input);
   if (weight.dtype !== input.dtype) throw new DTypeError(`conv2d: weight must have the input's dtype ${input.dtype}, got dtype ${weight.dtype}`);
   if (bias && bias.dtype !== input.dtype) throw new DTypeError(`conv2d: bias must have the input's dtype ${input.dtype}, got dtype ${bias.dtype}`);
-  if (input.device !== weight.device) Tensor._deviceMismatch("conv2d", input, weight);
+  const device = deviceOf("conv2d", [input, weight, bias]);
   const p = conv2dPlan(input.shape, weight.shape, opts);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== p.O)) throw new ShapeError(`conv2d: bias must have shape [${p.O}] (one per output channel), got ${shapeStr(bias.shape)}`);
   const { N, O, G, Og, K, L } = p;
@@ -283,13 +286,14 @@ export function conv2dOp(input: AnyTensor, weight: AnyTensor, bias?: AnyTensor |
   const direct = p.kh === 1 && p.kw === 1 && p.sh === 1 && p.sw === 1 && p.ph === 0 && p.pw === 0 && input.isContiguous();
   const cols = direct ? Tensor._view(input, [N, p.C, L], [p.C * L, L, 1], input._offset) : runIm2col(input, p);
   const wc = noGrad(() => weight.contiguous());
-  const out = Tensor._empty(p.out, input.dtype);
-  for (let n = 0; n < N; n++) {
+  const out = Tensor._empty(p.out, input.dtype, device);
+  if (device !== "cpu") deviceConv2d(out, input, wc, bias, p);
+  else for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       cpu.run("mm", matmulSource, [out._data, (n * O + g * Og) * L, wc._data, wc._offset + g * Og * K, cols._data, cols._offset + (n * G + g) * K * L, Og, K, L, packScratch(cols._data, K * L)]);
     }
   }
-  if (bias) cpu.run("conv:bias", channelBiasSource, [out._data, bias._data, bias._offset, bias._strides[0], N, O, L]);
+  if (bias && device === "cpu") cpu.run("conv:bias", channelBiasSource, [out._data, bias._data, bias._offset, bias._strides[0], N, O, L]);
   if (needsGrad([input, weight, bias])) {
     // Only ∂W needs the patches: drop them otherwise.
     const saved = weight.requiresGrad ? cols : null;

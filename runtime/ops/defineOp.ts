@@ -1,11 +1,13 @@
 import type { AnyTensor } from "../tensorTypes.js";
 import { broadcastShapes } from "../../types/broadcast.js";
 import { DTypeError } from "../../types/errors.js";
+import { anomaly, checkForward } from "../anomaly.js";
 import { needsGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
 import { coalesce, elementwiseSource, inputNames, type ReduceTemplate, reduceSource } from "../codegen/js.js";
 import type { DType } from "../dtype.js";
 import { Tensor } from "../Tensor.js";
+import { deviceElementwise, deviceOf, deviceReduce, gpuType } from "./device.js";
 
 /** Backward of an op: gradient of the output → gradients of the inputs (null: not needed). */
 export type Backward = (grad: AnyTensor, inputs: readonly AnyTensor[], out: AnyTensor, params: readonly any[]) => readonly (AnyTensor | null)[];
@@ -114,12 +116,13 @@ export function runElementwise(
   let shape: number[] = inputs.length > 0 ? [...inputs[0]!.shape] : [];
   for (let i = 1; i < inputs.length; i++) shape = broadcastShapes(def.name, shape, inputs[i]!.shape);
   const outDtype = def.dtype(promoted);
+  const device = deviceOf(def.name, inputs, into);
   let out: AnyTensor;
   if (into) {
     broadcastShapes(def.name, into.shape, shape);
     shape = [...into.shape];
     out = into;
-  } else out = Tensor._empty(shape, outDtype);
+  } else out = Tensor._empty(shape, device === "cpu" ? outDtype : (gpuType(def.name, outDtype), outDtype), device);
   const strides = [out._strides, ...inputs.map((t) => broadcastStrides(t, shape))];
   const c = coalesce(shape, strides);
   const rank = c.shape.length;
@@ -131,9 +134,11 @@ export function runElementwise(
   // Keyed by the expression itself: several defs share a name (div and its rounding modes, the
   // casts), and a key by name would hand one of them another's cached kernel.
   const key = `ew:${expr}:${inputs.length}:${scalars.length}:${rank}`;
-  cpu.run(key, () => elementwiseSource(expr, inputs.length, rank, scalars.length), [
+  if (device !== "cpu") deviceElementwise(def, inputs, scalars, promoted, out, c);
+  else cpu.run(key, () => elementwiseSource(expr, inputs.length, rank, scalars.length), [
     out._data, out._offset, c.strides[0], inputs.map((t) => t._data), inputs.map((t) => t._offset), c.strides.slice(1), c.shape, scalars,
   ]);
+  if (anomaly.on) checkForward(def.name, out, inputs);
   if (!into && def.backward && needsGrad(inputs)) {
     const bw = def.backward;
     record(out, def.gradName, inputs, (g) => bw(g, inputs, out, scalars));
@@ -149,8 +154,8 @@ export function runReduce(def: ReduceOpDef, x: AnyTensor, dims: readonly number[
   const reason = def.rejects?.(x.dtype);
   if (reason) throw new DTypeError(`${def.name}: ${reason}`);
   const t = def.js(x.dtype);
-  const out = Tensor._empty([...outShape], def.dtype(x.dtype));
-  const idx = t.withIndex ? Tensor._empty([...outShape], "int64") : undefined;
+  const out = Tensor._empty([...outShape], def.dtype(x.dtype), x.device);
+  const idx = t.withIndex ? Tensor._empty([...outShape], "int64", x.device) : undefined;
   // A 0-d tensor accepts dim 0 / -1 (as PyTorch) and reduces over its one element: it has no
   // such dim to walk, so keep only the dims the tensor has.
   const red = dims.filter((i) => i < x.ndim);
@@ -160,8 +165,10 @@ export function runReduce(def: ReduceOpDef, x: AnyTensor, dims: readonly number[
   // A reduction over zero elements still has to write its init value, so keep empty inner loops.
   const innerShape = red.some((i) => x.shape[i] === 0) ? [0] : inn.shape;
   const key = `red:${def.name}:${x.dtype}:${o.shape.length}:${innerShape.length}:${scalars.length}`;
-  cpu.run(key, () => reduceSource(t, o.shape.length, innerShape.length, scalars.length), [
+  if (x.device !== "cpu") deviceReduce(def, x, out, idx, o, innerShape, inn.strides[0]!);
+  else cpu.run(key, () => reduceSource(t, o.shape.length, innerShape.length, scalars.length), [
     out._data, idx?._data, x._data, x._offset, o.strides[0], inn.strides[0], o.shape, innerShape, scalars,
   ]);
+  if (anomaly.on) checkForward(def.name, out, [x]);
   return [out, idx];
 }

@@ -10,6 +10,7 @@ import { cpu } from "../backend/cpu.js";
 import { gatherSource, indexAddSource, indexSelectSource } from "../codegen/js.js";
 import { Tensor } from "../Tensor.js";
 import type { KernelOpDef } from "./defineOp.js";
+import { deferredIndexError, deviceGather, deviceIndexAdd, deviceIndexSelect, deviceOf, deviceScatterAdd } from "./device.js";
 
 /** Gather-family kernels: `indexSelect`/`indexAdd` and `gather`/`scatterAdd` (each the other's backward). */
 export const indexOps: readonly KernelOpDef[] = [
@@ -37,20 +38,23 @@ export function indexSelectOp(x: AnyTensor, dim: number, index: AnyTensor): AnyT
   requireIndex("indexSelect", index, true);
   if (index.ndim > 1) throw new ShapeError(`indexSelect: the index must be 0-d or 1-d, got shape ${shapeStr(index.shape)}`);
   const d = normDim("indexSelect", dim, x.ndim);
+  const device = deviceOf("indexSelect", [x, index]);
   const xc = x.contiguous();
   const ic = index.contiguous();
   const size = x.ndim === 0 ? 1 : x.shape[d]!;
   const shape = [...x.shape];
   if (x.ndim > 0) shape[d] = ic.numel();
-  const out = Tensor._empty(shape, x.dtype);
+  const out = Tensor._empty(shape, x.dtype, device);
   const pre = prodOf(x.shape.slice(0, d));
   const post = prodOf(x.shape.slice(d + 1));
-  cpu.run("indexSelect", indexSelectSource, [out._data, xc._data.subarray(xc._offset), ic._data.subarray(ic._offset), pre, size, post, ic.numel(), outOfRange("indexSelect", d, size)]);
+  if (device !== "cpu") deviceIndexSelect(out, xc, ic, size, post, deferredIndexError(outOfRange("indexSelect", d, size)));
+  else cpu.run("indexSelect", indexSelectSource, [out._data, xc._data.subarray(xc._offset), ic._data.subarray(ic._offset), pre, size, post, ic.numel(), outOfRange("indexSelect", d, size)]);
   if (needsGrad([x])) {
     record(out, "IndexSelectBackward0", [x], (g) => {
-      const gx = Tensor._zeros([...x.shape], g.dtype);
+      const gx = Tensor._zeros([...x.shape], g.dtype, g.device);
       const gc = g.contiguous();
-      cpu.run("indexAdd", indexAddSource, [gx._data, gc._data.subarray(gc._offset), ic._data.subarray(ic._offset), pre, size, post, ic.numel()]);
+      if (g.device !== "cpu") deviceIndexAdd(gx, gc, ic, size, post);
+      else cpu.run("indexAdd", indexAddSource, [gx._data, gc._data.subarray(gc._offset), ic._data.subarray(ic._offset), pre, size, post, ic.numel()]);
       return [gx];
     });
   }
@@ -79,15 +83,17 @@ function narrowTo(x: AnyTensor, index: AnyTensor, d: number): AnyTensor {
 /** `x.gather(dim, index)`: `out[..i..] = x[..index[..i..]..]` along dim. */
 export function gatherOp(x: AnyTensor, dim: number, index: AnyTensor): AnyTensor {
   const d = gatherPrep("gather", x, dim, index);
+  const device = deviceOf("gather", [x, index]);
   const xv = narrowTo(x, index, d).contiguous();
   const ic = index.contiguous();
-  const out = Tensor._empty([...index.shape], x.dtype);
+  const out = Tensor._empty([...index.shape], x.dtype, device);
   const pre = prodOf(index.shape.slice(0, d));
   const post = prodOf(index.shape.slice(d + 1));
   const xSize = x.ndim === 0 ? 1 : x.shape[d]!;
   const iSize = index.ndim === 0 ? 1 : index.shape[d]!;
-  cpu.run("gather", () => gatherSource(false), [out._data, xv._data.subarray(xv._offset), null, ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("gather", d, xSize, 0)]);
-  if (needsGrad([x])) record(out, "GatherBackward0", [x], (g) => [Tensor._zeros([...x.shape], g.dtype).scatterAdd(d, index as never, g)]);
+  if (device !== "cpu") deviceGather(out, xv, ic, iSize, xSize, post, deferredIndexError(outOfRange("gather", d, xSize, 0)));
+  else cpu.run("gather", () => gatherSource(false), [out._data, xv._data.subarray(xv._offset), null, ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("gather", d, xSize, 0)]);
+  if (needsGrad([x])) record(out, "GatherBackward0", [x], (g) => [Tensor._zeros([...x.shape], g.dtype, g.device).scatterAdd(d, index as never, g)]);
   return out;
 }
 
@@ -101,6 +107,7 @@ function narrowAll(t: AnyTensor, index: AnyTensor): AnyTensor {
 /** `x.scatterAdd(dim, index, src)`: a copy of x with `src` added at `index` along dim. */
 export function scatterAddOp(x: AnyTensor, dim: number, index: AnyTensor, src: AnyTensor): AnyTensor {
   const d = gatherPrep("scatterAdd", x, dim, index);
+  const device = deviceOf("scatterAdd", [x, index, src]);
   if (src.ndim !== index.ndim || src.shape.some((s, i) => s < index.shape[i]!)) {
     throw new ShapeError(`scatterAdd: src must be at least as large as the index, got src ${shapeStr(src.shape)} and index ${shapeStr(index.shape)}`);
   }
@@ -115,14 +122,15 @@ export function scatterAddOp(x: AnyTensor, dim: number, index: AnyTensor, src: A
   // The kernel reads src with the index's strides: src is cut to the index's extent in every
   // dim, dim d included (narrowTo keeps d, which is right for x but not for src).
   const sc = narrowAll(src, index).contiguous();
-  cpu.run("scatterAdd", () => gatherSource(true), [region._data, null, sc._data.subarray(sc._offset), ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("scatterAdd", d, xSize, 0)]);
+  if (device !== "cpu") deviceScatterAdd(region, sc, ic, iSize, xSize, post, deferredIndexError(outOfRange("scatterAdd", d, xSize, 0)));
+  else cpu.run("scatterAdd", () => gatherSource(true), [region._data, null, sc._data.subarray(sc._offset), ic._data.subarray(ic._offset), pre, iSize, xSize, post, outOfRange("scatterAdd", d, xSize, 0)]);
   noGrad(() => narrowTo(out.detach(), index, d).copy_(region));
   if (needsGrad([x, src])) {
     record(out, "ScatterAddBackward0", [x, src], (g) => {
       const gs = g.gather(d, index as never);
       if (gs.shape.every((s, i) => s === src.shape[i])) return [g, gs];
       // src larger than the index: its unread part gets a zero gradient (PyTorch errors here).
-      const full = Tensor._zeros([...src.shape], g.dtype);
+      const full = Tensor._zeros([...src.shape], g.dtype, g.device);
       noGrad(() => narrowAll(full, index).copy_(gs));
       return [g, full];
     });
@@ -227,8 +235,9 @@ function advanced(v: AnyTensor, adv: Adv[]): AnyTensor {
   noGrad(() => {
     adv.forEach((a, k) => {
       const n = sizes[k]!;
-      const idx = a.idx.to("int64");
-      if (idx.numel() > 0) {
+      const idx = a.idx.to("int64").to(v.device);
+      // On a device the bounds are checked by the indexSelect kernel (reported at readback).
+      if (idx.numel() > 0 && idx.device === "cpu") {
         const lo = idx.min().item() as number;
         const hi = idx.max().item() as number;
         if (lo < -n || hi >= n) throw new IndexError(indexRangeMsg(`${-n}`, `${n - 1}`, `${a.orig}`, `${n}`, `${hi >= n ? hi : lo}`));

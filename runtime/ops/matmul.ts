@@ -7,6 +7,7 @@ import { matmulSource } from "../codegen/js.js";
 import { Tensor } from "../Tensor.js";
 import { sumToShape } from "./binary.js";
 import { broadcastStrides, type KernelOpDef } from "./defineOp.js";
+import { deviceMatmul } from "./device.js";
 
 /**
  * Matrix product. Forward: the register-blocked kernel of `codegen/js.ts` over each pair of
@@ -46,12 +47,13 @@ export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm"
   const a2 = (a.ndim === 1 ? a.reshape(plan.a) : a).contiguous();
   const b2 = (b.ndim === 1 ? b.reshape(plan.b) : b).contiguous();
   const { m, k, n, batch } = plan;
-  const out = Tensor._empty([...batch, m, n], a.dtype);
+  const out = Tensor._empty([...batch, m, n], a.dtype, a.device);
   const as = broadcastStrides(a2, [...batch, m, k]);
   const bs = broadcastStrides(b2, [...batch, k, n]);
   const nb = batch.reduce((x, y) => x * y, 1);
   const idx = new Array<number>(batch.length).fill(0);
-  for (let t = 0; t < nb; t++) {
+  if (a.device !== "cpu") deviceMatmul(out, a2, b2, as, bs, batch, m, k, n);
+  else for (let t = 0; t < nb; t++) {
     let ao = a2._offset;
     let bo = b2._offset;
     for (let d = 0; d < batch.length; d++) {

@@ -174,7 +174,7 @@ export function unsqueezeOp(x: AnyTensor, dim: number): AnyTensor {
 
 // Gradient of a view that picks part of x: zeros everywhere else.
 function scatterBack(x: AnyTensor, g: AnyTensor, pick: (t: AnyTensor) => AnyTensor): AnyTensor {
-  const gx = Tensor._zeros([...x.shape], g.dtype);
+  const gx = Tensor._zeros([...x.shape], g.dtype, g.device);
   noGrad(() => copyInto(pick(gx), g));
   return gx;
 }
@@ -216,7 +216,7 @@ export function sliceOp(x: AnyTensor, dim: number, start: number | undefined, st
 export function catOp(tensors: readonly AnyTensor[], dim = 0): AnyTensor {
   const { shape, dim: d } = catShape(tensors.map((t) => t.shape), dim);
   const dtype = resultType(tensors);
-  const out = Tensor._empty(shape, dtype);
+  const out = Tensor._empty(shape, dtype, tensors[0]?.device ?? "cpu");
   let at = 0;
   for (const t of tensors) {
     const n = t.shape[d]!;

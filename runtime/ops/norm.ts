@@ -96,9 +96,10 @@ export function dropoutOp(input: AnyTensor, opts: DropoutOptions = {}): AnyTenso
   if (!(p >= 0 && p <= 1)) throw new ValueError(`dropout: p must be in [0, 1], got ${p}`);
   requireFloat("dropout", input);
   if (p === 0 || !(opts.training ?? true) || input.numel() === 0) return input;
-  if (p === 1) return input.mul(Tensor._scalar(0, input.dtype));
+  if (p === 1) return input.mul(Tensor._scalar(0, input.dtype, input.device));
   const mask = Tensor._empty([...input.shape], input.dtype);
   bernoulliFill(mask._data as Float32Array | Float64Array, 1 - p, opts.generator);
   mask.div_(1 - p);
-  return input.mul(mask);
+  // The mask is drawn on the CPU (PyTorch's numbers), then moved to where the input lives.
+  return input.mul(mask._toDevice(input.device));
 }

@@ -18,6 +18,7 @@ import { maxPoolSource, maxUnpoolAddSource, windowAvgSource } from "../codegen/j
 import { Tensor } from "../Tensor.js";
 import { type ImageRankMsg, imageRankMsg, imageStrides, type Opt, type Pair, pairArg, type PairH, type PairW } from "./conv.js";
 import type { KernelOpDef } from "./defineOp.js";
+import { deviceMaxPool, deviceMaxUnpoolAdd, deviceWindowAvg, deviceWindowAvgAdjoint } from "./device.js";
 
 // ---------------------------------------------------------------------------------------------
 // Shape rules (move to types/conv.ts)
@@ -175,10 +176,11 @@ export const maxUnpool2dAdd: KernelOpDef = {
 export function maxPool2dOp(x: AnyTensor, kernelSize: Pair, stride: Pair | null | undefined, opts: MaxPool2dOptions = {}): [AnyTensor, AnyTensor] {
   requireFloat("maxPool2d", x);
   const p = pool2dPlan("maxPool2d", x.shape, kernelSize, stride, opts);
-  const out = Tensor._empty(p.out, x.dtype);
-  const idx = Tensor._empty(p.out, "int64");
+  const out = Tensor._empty(p.out, x.dtype, x.device);
+  const idx = Tensor._empty(p.out, "int64", x.device);
   const [sn, sc, sh, sw] = imageStrides(x);
-  cpu.run("pool:max", maxPoolSource, [out._data, idx._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
+  if (x.device !== "cpu") deviceMaxPool(out, idx, x, p);
+  else cpu.run("pool:max", maxPoolSource, [out._data, idx._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
   if (needsGrad([x])) record(out, maxPool2d.gradName, [x], (g) => maxPool2d.backward!(g, [x], out, [idx, p]));
   return [out, idx];
 }
@@ -186,8 +188,9 @@ export function maxPool2dOp(x: AnyTensor, kernelSize: Pair, stride: Pair | null 
 /** Runs {@link maxUnpool2dAdd}: gradient `[N, C, Ho, Wo]` (any layout) → `[N, C, H, W]`. */
 export function maxUnpoolAddOp(g: AnyTensor, indices: AnyTensor, p: PoolPlan): AnyTensor {
   const gc = noGrad(() => g.contiguous());
-  const out = Tensor._empty([p.N, p.C, p.H, p.W], g.dtype);
-  cpu.run("pool:unmax", maxUnpoolAddSource, [out._data, gc._data, gc._offset, indices._data, p.N * p.C, p.H * p.W, p.Ho * p.Wo]);
+  const out = Tensor._empty([p.N, p.C, p.H, p.W], g.dtype, g.device);
+  if (g.device !== "cpu") deviceMaxUnpoolAdd(out, gc, indices, p);
+  else cpu.run("pool:unmax", maxUnpoolAddSource, [out._data, gc._data, gc._offset, indices._data, p.N * p.C, p.H * p.W, p.Ho * p.Wo]);
   if (needsGrad([g])) record(out, maxUnpool2dAdd.gradName, [g], (gg) => maxUnpool2dAdd.backward!(gg, [g], out, [indices, p]));
   return out;
 }
@@ -233,9 +236,10 @@ export const avgPool2dAdjoint: KernelOpDef = {
 
 /** Window averaging of `x` (`[N, C, H, W]` or `[C, H, W]`) into `[N, C, Ho, Wo]`, recorded as `gradName`. */
 export function windowAvgOp(x: AnyTensor, win: Windows, gradName: string, outShape: readonly number[] = [win.N, win.C, win.Ho, win.Wo]): AnyTensor {
-  const out = Tensor._empty(outShape, x.dtype);
+  const out = Tensor._empty(outShape, x.dtype, x.device);
   const [sn, sc, sh, sw] = imageStrides(x);
-  cpu.run("pool:avg", () => windowAvgSource(false), [out._data, x._data, x._offset, sn, sc, sh, sw, win.N, win.C, win.Ho, win.Wo, win.hs, win.he, win.ws, win.we, win.dv]);
+  if (x.device !== "cpu") deviceWindowAvg(out, x, win);
+  else cpu.run("pool:avg", () => windowAvgSource(false), [out._data, x._data, x._offset, sn, sc, sh, sw, win.N, win.C, win.Ho, win.Wo, win.hs, win.he, win.ws, win.we, win.dv]);
   if (needsGrad([x])) record(out, gradName, [x], (g) => avgPool2d.backward!(g, [x], out, [win]));
   return out;
 }
@@ -243,8 +247,9 @@ export function windowAvgOp(x: AnyTensor, win: Windows, gradName: string, outSha
 /** The adjoint of {@link windowAvgOp}: gradient `[N, C, Ho, Wo]` → `[N, C, H, W]`. */
 export function windowAvgAdjointOp(g: AnyTensor, win: Windows): AnyTensor {
   const gc = noGrad(() => g.contiguous());
-  const out = Tensor._empty([win.N, win.C, win.H, win.W], g.dtype);
-  cpu.run("pool:avgT", () => windowAvgSource(true), [out._data, gc._data, gc._offset, win.N, win.C, win.H, win.W, win.Ho, win.Wo, win.hs, win.he, win.ws, win.we, win.dv]);
+  const out = Tensor._empty([win.N, win.C, win.H, win.W], g.dtype, g.device);
+  if (g.device !== "cpu") deviceWindowAvgAdjoint(out, gc, win);
+  else cpu.run("pool:avgT", () => windowAvgSource(true), [out._data, gc._data, gc._offset, win.N, win.C, win.H, win.W, win.Ho, win.Wo, win.hs, win.he, win.ws, win.we, win.dv]);
   if (needsGrad([g])) record(out, avgPool2dAdjoint.gradName, [g], (gg) => avgPool2dAdjoint.backward!(gg, [g], out, [win]));
   return out;
 }

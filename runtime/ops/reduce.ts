@@ -21,7 +21,7 @@ export function keepDims(g: AnyTensor, shape: readonly number[], dims: readonly 
 export const sum = reduceOp({
   name: "sum", gradName: "SumBackward1", dtype: sumDtype,
   js: () => ({ init: "0", update: "acc += a", final: "acc" }),
-  wgsl: () => ({ init: "0.0", update: "acc = acc + a", final: "acc" }),
+  wgsl: () => ({ init: "0", update: "acc = acc + a", final: "acc" }),
   backward: (g, [x]) => [g.expand(x!.shape)],
 });
 
@@ -29,7 +29,7 @@ export const sum = reduceOp({
 export const prod = reduceOp({
   name: "prod", gradName: "ProdBackward1", dtype: sumDtype,
   js: () => ({ init: "1", update: "acc *= a", final: "acc" }),
-  wgsl: () => ({ init: "1.0", update: "acc = acc * a", final: "acc" }),
+  wgsl: () => ({ init: "1", update: "acc = acc * a", final: "acc" }),
   backward: null, // prodOp records its own backward: it needs the reduction dims.
 });
 
@@ -40,7 +40,12 @@ const extreme = (name: string, cmp: ">" | "<", init: string, withIndex: boolean,
     rejects: final === "idx" ? noBool(name) : undefined,
     // NaN wins and stays (PyTorch propagates NaN); ties keep the first index.
     js: () => ({ init, update: `if (acc === acc && (a ${cmp} acc || a !== a)) { acc = a; idx = k; }`, final, withIndex }),
-    wgsl: () => ({ init, update: `if (a ${cmp} acc) { acc = a; idx = k; }`, final, withIndex }),
+    // MIN / MAX: the WGSL kernel's lowest / highest value of the element type.
+    wgsl: (d) => ({
+      init: init === "-Infinity" ? "MIN" : "MAX",
+      update: d === "float32" ? `if (!tt_isnan(acc) && (a ${cmp} acc || tt_isnan(a))) { acc = a; idx = k; }` : `if (a ${cmp} acc) { acc = a; idx = k; }`,
+      final, withIndex,
+    }),
     backward: null, // recorded by maxOp/minOp, which hold the indices
   });
 
@@ -108,7 +113,7 @@ export function extremeOp(which: "max" | "min", x: AnyTensor, dim: number | unde
     record(values, def.gradName, [x], (g) => {
       const gi = keepDims(g, x.shape, plan.dims, keepdim);
       const ii = keepDims(indices!, x.shape, plan.dims, keepdim);
-      return [Tensor._zeros([...x.shape], g.dtype).scatterAdd(plan.dims[0]!, ii as never, gi)];
+      return [Tensor._zeros([...x.shape], g.dtype, g.device).scatterAdd(plan.dims[0]!, ii as never, gi)];
     });
   }
   const pair = [values, indices!] as ValuesIndices<AnyTensor, Tensor>;

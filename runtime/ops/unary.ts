@@ -3,6 +3,7 @@ import type { DType } from "../dtype.js";
 import { isFloating } from "../dtype.js";
 import { toFloat } from "../promote.js";
 import type { Tensor } from "../Tensor.js";
+import { wgslType } from "../codegen/wgsl.js";
 import { type ElementwiseOpDef, elementwiseOp, runElementwise } from "./defineOp.js";
 
 const same = (d: DType) => d;
@@ -29,7 +30,7 @@ export const abs = elementwiseOp({
 export const sign = elementwiseOp({
   name: "sign", arity: 1, gradName: "SignBackward0", dtype: same,
   js: ([a]) => `(${a} > 0 ? 1 : ${a} < 0 ? -1 : 0)`,
-  wgsl: ([a]) => `sign(${a})`,
+  wgsl: ([a], d) => (d === "bool" ? a! : `sign(${a})`),
   backward: (g) => [g.mul(0)],
 });
 
@@ -77,7 +78,7 @@ export const sigmoid = elementwiseOp({
 export const tanh = elementwiseOp({
   name: "tanh", arity: 1, gradName: "TanhBackward0", dtype: toFloat,
   js: ([a]) => `Math.tanh(${a})`,
-  wgsl: ([a]) => `tanh(${a})`,
+  wgsl: ([a]) => `tanh(clamp(${a}, -15.0, 15.0))`, // some drivers give NaN for tanh(±large)
   backward: (g, _x, out) => [g.mul(out.mul(out).neg().add(1))],
 });
 
@@ -93,25 +94,25 @@ export const clamp = elementwiseOp({
 export const logicalNot = elementwiseOp({
   name: "logicalNot", arity: 1, gradName: "", dtype: () => "bool",
   js: ([a]) => `(${a} !== 0 ? 0 : 1)`,
-  wgsl: ([a]) => `select(1u, 0u, ${a} != 0)`,
+  wgsl: ([a], d) => (isFloating(d) ? `select(1u, 0u, ${a} != 0 || tt_isnan(${a}))` : `select(1u, 0u, ${a} != 0)`),
   backward: null,
 });
 
 /** Floor / ceil / round(half to even) / trunc, as PyTorch. Zero gradient. */
 export const floor = elementwiseOp({
   name: "floor", arity: 1, gradName: "FloorBackward0", dtype: same, rejects: noBool,
-  js: ([a]) => `Math.floor(${a})`, wgsl: ([a]) => `floor(${a})`, backward: (g) => [g.mul(0)],
+  js: ([a]) => `Math.floor(${a})`, wgsl: ([a], d) => (isFloating(d) ? `floor(${a})` : a!), backward: (g) => [g.mul(0)],
 });
 /** See {@link floor}. */
 export const ceil = elementwiseOp({
   name: "ceil", arity: 1, gradName: "CeilBackward0", dtype: same, rejects: noBool,
-  js: ([a]) => `Math.ceil(${a})`, wgsl: ([a]) => `ceil(${a})`, backward: (g) => [g.mul(0)],
+  js: ([a]) => `Math.ceil(${a})`, wgsl: ([a], d) => (isFloating(d) ? `ceil(${a})` : a!), backward: (g) => [g.mul(0)],
 });
 /** See {@link floor}: rounds half to even, like PyTorch and NumPy. */
 export const round = elementwiseOp({
   name: "round", arity: 1, gradName: "RoundBackward0", dtype: same, rejects: noBool,
   js: ([a]) => `(Math.abs(${a} % 1) === 0.5 ? 2 * Math.round(${a} / 2) : Math.round(${a}))`,
-  wgsl: ([a]) => `round(${a})`, backward: (g) => [g.mul(0)],
+  wgsl: ([a], d) => (isFloating(d) ? `round(${a})` : a!), backward: (g) => [g.mul(0)],
 });
 
 const castDefs = new Map<DType, ElementwiseOpDef>();
@@ -131,7 +132,7 @@ export function castDef(to: DType): ElementwiseOpDef {
         if (isFloating(from) && (to === "int32" || to === "int64")) return `(Number.isFinite(${a}) ? Math.trunc(${a}) : ${bad}(${a}))`;
         return a!;
       },
-      wgsl: ([a]) => (to === "bool" ? `select(0u, 1u, ${a} != 0)` : to === "int32" ? `i32(${a})` : `f32(${a})`),
+      wgsl: ([a], from) => (to === "bool" ? (isFloating(from) ? `select(0u, 1u, ${a} != 0 || tt_isnan(${a}))` : `select(0u, 1u, ${a} != 0)`) : `${wgslType(to)}(${a})`),
       backward: (g, [x]) => [isFloating(x!.dtype) ? g.to(x!.dtype) : null],
     });
     castDefs.set(to, def);

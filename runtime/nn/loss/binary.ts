@@ -57,7 +57,8 @@ export function bceLoss<S extends Shape, D extends DType, ST extends Shape, DT e
   sameDType(op, "target", x.dtype, y.dtype);
   const w = options?.weight ?? undefined;
   if (w) broadcastsTo(op, "weight", w, x.shape);
-  for (const v of x.data()) if (!(v >= 0 && v <= 1)) throw new ValueError(`${op}: input values must be in [0, 1], got ${numStr(v, x.dtype)}`);
+  // (On a device the values can't be read synchronously: unchecked there.)
+  if (x.device === "cpu") for (const v of x.data()) if (!(v >= 0 && v <= 1)) throw new ValueError(`${op}: input values must be in [0, 1], got ${numStr(v, x.dtype)}`);
   // PyTorch's form: (y − 1)·log(1 − x) − y·log(x)
   let loss = y.sub(1).mul(clampedLog(x.neg().add(1))).sub(y.mul(clampedLog(x)));
   if (w) loss = loss.mul(w.to(loss.dtype));

@@ -1,0 +1,85 @@
+/**
+ * Kernel text for fused groups: the loop skeletons come from `runtime/codegen` (the eager
+ * runtime's emitters) and the op expressions from the op table (`runtime/ops`), so compiled
+ * kernels compute what the eager ops compute. Pure functions of their arguments.
+ */
+import { ewChainSource, gemmSource, softmaxRowsSource } from "../runtime/codegen/fused.js";
+import { add, div, mul, sub } from "../runtime/ops/binary.js";
+import type { ElementwiseOpDef } from "../runtime/ops/defineOp.js";
+import { abs, exp, log, neg, relu, sigmoid, sqrt, tanh } from "../runtime/ops/unary.js";
+import type { Act, EwStep, Operand } from "./fuse.js";
+import type { BinaryFn, UnaryFn } from "./ir.js";
+
+const DEFS: Record<UnaryFn | BinaryFn, ElementwiseOpDef> = { relu, sigmoid, tanh, neg, exp, log, abs, sqrt, add, sub, mul, div };
+
+/** A JS literal of a float32 scalar (as eager mode rounds a scalar operand). */
+function lit(v: number): string {
+  const f = Math.fround(v);
+  return Number.isFinite(f) ? (Object.is(f, -0) ? "-0" : String(f)) : f > 0 ? "Infinity" : f < 0 ? "-Infinity" : "NaN";
+}
+
+/** The JS expression of one op over operand expressions, from the op table. */
+export function opExpr(fn: UnaryFn | BinaryFn, args: readonly string[]): string {
+  return DEFS[fn].js(args.map((a) => (/^[\w.]+$/.test(a) ? a : `(${a})`)), "float32");
+}
+
+/** The WGSL expression of one op, from the op table. */
+export function opWgsl(fn: UnaryFn | BinaryFn, args: readonly string[]): string {
+  return DEFS[fn].wgsl(args.map((a) => (/^[\w.]+$/.test(a) ? a : `(${a})`)), "float32");
+}
+
+/** `y = act(x · Wᵀ + b)`: the Linear layer and its activation in one matrix product. */
+export function linearKernel(act: Act | null, bias: boolean): string {
+  return gemmSource({
+    bT: true,
+    epilogue: (acc, o, j) => {
+      const v = bias ? `fr(fr(${acc}) + bias[${j}])` : `fr(${acc})`;
+      return act ? `const v = ${v}; C[co + ${o}] = fr(${opExpr(act, ["v"])});` : `C[co + ${o}] = ${v};`;
+    },
+  });
+}
+
+/** The backward of an activation from its output `y` and the incoming gradient `g` (eager's Tensor-op backward, rounded as it rounds). */
+export function actBackwardExpr(act: Act, g: string, y: string): string {
+  switch (act) {
+    case "relu":
+      return `fr(${g} * (${y} > 0 ? 1 : 0))`;
+    case "sigmoid":
+      return `fr(${g} * fr(${y} * fr(-${y} + 1)))`;
+    case "tanh":
+      return `fr(${g} * fr(-fr(${y} * ${y}) + 1))`;
+  }
+}
+
+/** `∂W = ∂Zᵀ · X` with `∂b = Σ_rows ∂Z` in the same launch. */
+export function linearGradKernel(bias: boolean): string {
+  return gemmSource({ aT: true, rowSumA: bias });
+}
+
+/** `∂X = ∂Z · W`, with the previous activation's backward fused into the epilogue (its output in `E`). */
+export function linearInputGradKernel(act: Act | null): string {
+  return gemmSource({
+    epilogue: (acc, o) => (act ? `C[co + ${o}] = ${actBackwardExpr(act, `fr(${acc})`, `E[${o}]`)};` : `C[co + ${o}] = ${acc};`),
+  });
+}
+
+/** `∂X = act'(Y) ⊙ ∂Y` as one elementwise kernel (inputs: ∂Y, Y). */
+export function actBackwardKernel(act: Act): string {
+  return ewChainSource(2, 0, [actBackwardExpr(act, "a", "b")], false);
+}
+
+function operand(o: Operand): string {
+  if ("in" in o) return "abcd"[o.in]!;
+  if ("step" in o) return `t${o.step}`;
+  return lit(o.num);
+}
+
+/** An elementwise chain in one loop. */
+export function ewKernel(nIn: number, steps: readonly EwStep[]): string {
+  return ewChainSource(nIn, 0, steps.map((s) => opExpr(s.fn, s.b ? [operand(s.a), operand(s.b)] : [operand(s.a)])), true);
+}
+
+/** Softmax / logSoftmax over the last dim. */
+export function softmaxKernel(log: boolean): string {
+  return softmaxRowsSource(log, true);
+}

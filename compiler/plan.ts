@@ -1,0 +1,192 @@
+/**
+ * Buffer planning and program building, a pure pass: fused groups → a `ModelProgram` (the data a
+ * generated module holds): one buffer per materialised value (views share their source's), the
+ * forward's launches, and — for chains of Linear layers and activations — the backward's launches
+ * with the activations' backward fused into the matmul epilogues. Every buffer is planned once
+ * per input shape, so nothing is allocated while the program runs.
+ */
+import type { DimExpr, Launch, LaunchArg, ModelProgram } from "../runtime/compiled.js";
+import type { Diagnostic } from "./diagnostics.js";
+import type { Act, Fused, Group } from "./fuse.js";
+import { ACTS } from "./fuse.js";
+import type { Graph } from "./ir.js";
+import { numel, useCounts } from "./ir.js";
+import { actBackwardKernel, ewKernel, linearGradKernel, linearInputGradKernel, linearKernel, softmaxKernel } from "./kernels.js";
+import { wgslKernels } from "./wgsl.js";
+
+/** Options of {@link planProgram}. */
+export interface PlanOptions {
+  /** The model's source file as the generated module imports it (`./model.ts`). */
+  readonly source: string;
+  /** Also emit WGSL kernel text. */
+  readonly wgsl?: boolean;
+}
+
+/** What planning gives: the program, and notes (a model whose backward isn't compiled). */
+export interface Planned {
+  readonly program: ModelProgram;
+  readonly notes: Diagnostic[];
+}
+
+class Kernels {
+  readonly js: Record<string, string> = {};
+  /** Names a kernel text (the same text gets the same name). */
+  name(base: string, text: string): string {
+    for (const [k, v] of Object.entries(this.js)) if (v === text) return k;
+    let n = base;
+    for (let i = 2; n in this.js; i++) n = `${base}_${i}`;
+    this.js[n] = text;
+    return n;
+  }
+}
+
+const int = (v: DimExpr): LaunchArg => ({ int: v });
+const none: LaunchArg = { none: true };
+
+/** Builds a model's program from its fused groups. */
+export function planProgram(f: Fused, opts: PlanOptions): Planned {
+  const g = f.graph;
+  const node = (v: number) => g.nodes[v]!;
+  const producer = new Map<number, Group>();
+  for (const gr of f.groups) producer.set(gr.out, gr);
+  const root = (v: number): number => {
+    let r = v;
+    for (let p = producer.get(r); p?.kind === "view"; p = producer.get(r)) r = p.x;
+    return r;
+  };
+  const buffers: { id: string; size: DimExpr }[] = [];
+  const addBuf = (id: string, size: DimExpr): LaunchArg => {
+    if (!buffers.some((b) => b.id === id)) buffers.push({ id, size });
+    return { buf: id };
+  };
+  const arg = (v: number): LaunchArg => {
+    const r = root(v);
+    return node(r).op === "input" ? { input: 0 } : { buf: `v${r}` };
+  };
+  const k = new Kernels();
+  const rows = (v: number): DimExpr => numel(node(v).shape.slice(0, -1));
+
+  // forward
+  const forward: Launch[] = [];
+  let packW = 0;
+  for (const gr of f.groups) {
+    if (gr.kind === "view") continue;
+    const out = addBuf(`v${gr.out}`, numel(node(gr.out).shape));
+    const covers = gr.covers.join(" + ");
+    if (gr.kind === "linear") {
+      const n = gr.node;
+      packW = Math.max(packW, n.inF * n.outF);
+      const kernel = k.name(`linear${gr.act ? `_${gr.act}` : ""}${n.bias ? "" : "_nobias"}`, linearKernel(gr.act, n.bias !== null));
+      forward.push({ kernel, covers, args: [out, int(0), arg(gr.x), int(0), { param: n.weight }, int(0), int(rows(gr.x)), int(n.inF), int(n.outF), { buf: "packW" }, n.bias ? { param: n.bias } : none, none, none] });
+    } else if (gr.kind === "ew") {
+      const kernel = k.name(`ew_${gr.steps.map((s) => s.fn).join("_")}`, ewKernel(gr.inputs.length, gr.steps));
+      forward.push({ kernel, covers, args: [out, { list: gr.inputs.map(arg) }, int(numel(node(gr.out).shape)), none] });
+    } else {
+      const s = node(gr.out).shape;
+      const kernel = k.name(gr.log ? "log_softmax" : "softmax", softmaxKernel(gr.log));
+      forward.push({ kernel, covers, args: [out, arg(gr.x), int(rows(gr.out)), int(s[s.length - 1]!)] });
+    }
+  }
+  if (packW > 0) buffers.push({ id: "packW", size: packW });
+
+  const notes: Diagnostic[] = [];
+  const backward = planBackward(g, f, { k, producer, root, arg, addBuf, rows, node, packW }, (why) =>
+    notes.push({ code: "TT1010", severity: "warning", message: `${g.name}: ${why}; compileStep runs this model op by op (the forward is compiled)`, loc: g.loc, model: g.name }),
+  );
+  if (backward && packW === 0) buffers.push({ id: "packW", size: 1 });
+
+  const outRoot = root(g.output);
+  const program: ModelProgram = {
+    name: g.name,
+    kind: g.kind,
+    source: opts.source,
+    line: g.loc.line,
+    dtype: "float32",
+    input: node(0).shape,
+    output: { buf: node(outRoot).op === "input" ? "" : `v${outRoot}`, shape: node(g.output).shape },
+    params: g.params,
+    evalOnly: g.evalOnly,
+    buffers,
+    forward,
+    backward,
+    kernels: k.js,
+    ...(opts.wgsl ? { wgsl: wgslKernels(f) } : {}),
+  };
+  return { program, notes };
+}
+
+interface Ctx {
+  k: Kernels;
+  producer: Map<number, Group>;
+  root: (v: number) => number;
+  arg: (v: number) => LaunchArg;
+  addBuf: (id: string, size: DimExpr) => LaunchArg;
+  rows: (v: number) => DimExpr;
+  node: (v: number) => Graph["nodes"][number];
+  packW: number;
+}
+
+function planBackward(g: Graph, f: Fused, c: Ctx, unsupported: (why: string) => void): ModelProgram["backward"] {
+  if (g.params.length === 0) return null;
+  const uses = useCounts(g);
+  for (const [v, n] of uses) if (n > 1 && v !== g.output) return unsupported(`value ${v} is used ${n} times (only chains get a compiled backward)`), null;
+  const singleAct = (gr: Group): Act | null => (gr.kind === "ew" && gr.steps.length === 1 && !gr.steps[0]!.b && ACTS.includes(gr.steps[0]!.fn) ? (gr.steps[0]!.fn as Act) : null);
+  for (const gr of f.groups) {
+    if (gr.kind === "softmax") return unsupported("softmax inside the model has no compiled backward (use the logits with nn.CrossEntropyLoss)"), null;
+    if (gr.kind === "ew" && !singleAct(gr)) return unsupported(`the elementwise chain ${gr.covers.join(" + ")} has no compiled backward`), null;
+  }
+  if (c.node(c.root(g.output)).op === "input") return null;
+
+  const alias = new Map<number, LaunchArg>();
+  const gradArg = (v: number): LaunchArg => {
+    const r = c.root(v);
+    return alias.get(r) ?? c.addBuf(`g${r}`, numel(c.node(r).shape));
+  };
+  const fusedAct = new Set<Group>();
+  const launches: Launch[] = [];
+  const isInput = (v: number) => c.node(c.root(v)).op === "input";
+  const groups = [...f.groups].reverse();
+  for (const gr of groups) {
+    const covers = `∂(${gr.covers.join(" + ")})`;
+    if (gr.kind === "view") continue;
+    if (gr.kind === "ew") {
+      const act = singleAct(gr)!;
+      const x = gr.inputs[0]!;
+      if (fusedAct.has(gr)) alias.set(c.root(x), gradArg(gr.out));
+      else if (!isInput(x)) {
+        const kernel = c.k.name(`${act}_backward`, actBackwardKernel(act));
+        launches.push({ kernel, covers, args: [gradArg(x), { list: [gradArg(gr.out), c.arg(gr.out)] }, int(numel(c.node(gr.out).shape)), none] });
+      }
+      continue;
+    }
+    if (gr.kind !== "linear") continue;
+    const n = gr.node;
+    // ∂Z: the output's gradient through the activation (already applied when fused upstream).
+    let dz: LaunchArg = gradArg(gr.out);
+    if (gr.act && !fusedAct.has(gr)) {
+      const kernel = c.k.name(`${gr.act}_backward`, actBackwardKernel(gr.act));
+      dz = c.addBuf(`z${gr.out}`, numel(c.node(gr.out).shape));
+      launches.push({ kernel, covers: `∂${gr.act}`, args: [dz, { list: [gradArg(gr.out), c.arg(gr.out)] }, int(numel(c.node(gr.out).shape)), none] });
+    }
+    const rows = c.rows(gr.x);
+    const packX = c.addBuf(`packX${gr.out}`, numel(c.node(gr.x).shape));
+    launches.push({
+      kernel: c.k.name(`linear_grad${n.bias ? "" : "_nobias"}`, linearGradKernel(n.bias !== null)),
+      covers: `∂${n.weight}${n.bias ? ` + ∂${n.bias}` : ""}`,
+      args: [{ grad: n.weight }, int(0), dz, int(0), c.arg(gr.x), int(0), int(n.outF), int(rows), int(n.inF), packX, none, none, n.bias ? { grad: n.bias } : none],
+    });
+    if (isInput(gr.x)) continue;
+    // ∂X = ∂Z · W, with the producer's activation backward fused in where it's an activation.
+    const p = c.producer.get(c.root(gr.x));
+    const pAct = p?.kind === "linear" ? p.act : p ? singleAct(p) : null;
+    const fuseAct = p && pAct && p.out === c.root(gr.x) ? pAct : null;
+    if (fuseAct) fusedAct.add(p!);
+    launches.push({
+      kernel: c.k.name(`linear_input_grad${fuseAct ? `_${fuseAct}` : ""}`, linearInputGradKernel(fuseAct)),
+      covers: `∂${c.node(c.root(gr.x)).layer?.path ?? "x"}${fuseAct ? ` through ${fuseAct}` : ""}`,
+      args: [gradArg(gr.x), int(0), dz, int(0), { param: n.weight }, int(0), int(rows), int(n.outF), int(n.inF), { buf: "packW" }, none, fuseAct ? c.arg(gr.x) : none, none],
+    });
+  }
+  const out = gradArg(g.output);
+  return { grad: (out as { buf: string }).buf, launches };
+}

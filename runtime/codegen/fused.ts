@@ -1,0 +1,309 @@
+/**
+ * Kernel text for fused kernels: a matrix product with a fused epilogue (bias + activation, or an
+ * activation's backward), a chain of elementwise ops in one loop, row-wise softmax, the losses
+ * with their gradients, and the optimizer updates. The build-step compiler (`compiler/`) and the
+ * compiled runtime (`runtime/compiled.ts`) take their kernels from here; the op expressions
+ * spliced in come from the op table (`runtime/ops/`), so a fused kernel computes what the eager
+ * ops compute — and, with `Math.fround` at every op boundary, rounds where they round.
+ *
+ * Every kernel works on contiguous typed arrays and never allocates.
+ */
+
+/** Options of {@link gemmSource}. */
+export interface GemmOptions {
+  /** `A` is stored transposed: `A(i, k)` at `A[ao + k·M + i]` (the stored array is K×M). */
+  readonly aT?: boolean;
+  /** `B` is stored transposed: `B(k, j)` at `B[bo + j·K + k]` (N×K, as a Linear weight). */
+  readonly bT?: boolean;
+  /**
+   * Statements that store the result, given the accumulator `acc` (a double), the output index
+   * `o` (relative to `co`) and the column `j`; they assign `C[co + o]`. Visible: `bias` (a vector
+   * over columns), `E` (an extra operand read at `E[o]`), `fr` (Math.fround).
+   * Default: `C[co + o] = acc;`.
+   */
+  readonly epilogue?: (acc: string, o: string, j: string) => string;
+  /** Also writes `D[i] = Σ_k A(i, k)` (with `aT`: the column sums of the stored A — a bias gradient). */
+  readonly rowSumA?: boolean;
+}
+
+/**
+ * Text of a register-blocked matrix product `C = A · B` (M×K times K×N, row-major C at `co`),
+ * the loop skeleton of `codegen/js.ts`'s `matmulSource` (4×4 register blocks over a packed panel of
+ * B, summing over k in order), with optional transposed operands and a fused epilogue:
+ * `gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D)`. `P` is scratch of ≥ K·N elements.
+ *
+ * @example
+ * // y = relu(x · Wᵀ + b), as nn.Linear followed by nn.ReLU:
+ * gemmSource({ bT: true, epilogue: (acc, o, j) => `const v = fr(fr(${acc}) + bias[${j}]); C[co + ${o}] = v <= 0 ? 0 : v;` });
+ */
+export function gemmSource(opts: GemmOptions = {}): string {
+  const A = (i: string, k: string) => (opts.aT ? `A[ao + (${k}) * M + ${i}]` : `A[ao + (${i}) * K + ${k}]`);
+  const B = (k: string, j: string) => (opts.bT ? `B[bo + (${j}) * K + ${k}]` : `B[bo + (${k}) * N + ${j}]`);
+  const epi = opts.epilogue ?? ((acc: string, o: string) => `C[co + ${o}] = ${acc};`);
+  const store = (o: string, j: string, acc: string) => `{ const o = ${o}, jj = ${j}; ${epi(acc, "o", "jj")} }`;
+  const acc = (i: number, j: number) => `c${i}${j}`;
+  const block: string[] = [];
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) block.push(`let ${acc(i, j)} = 0;`);
+  const body: string[] = [];
+  if (opts.aT) {
+    body.push("const ak = ao + k * M + i;");
+    for (let i = 0; i < 4; i++) body.push(`const a${i} = A[ak + ${i}];`);
+  } else {
+    for (let i = 0; i < 4; i++) body.push(`const a${i} = A[ar${i} + k];`);
+  }
+  body.push("const q = pb + k * 4;");
+  for (let j = 0; j < 4; j++) body.push(`const b${j} = P[q + ${j}];`);
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) body.push(`${acc(i, j)} += a${i} * b${j};`);
+  const stores: string[] = [];
+  for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) stores.push(store(`(i + ${i}) * N + j + ${j}`, `j + ${j}`, acc(i, j)));
+  const pack = [0, 1, 2, 3].map((t) => `P[p + ${t}] = ${B("k", `j + ${t}`)};`).join(" ");
+  return [
+    '"use strict";',
+    "const fr = Math.fround;",
+    "return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {",
+    "const M4 = M - (M % 4), N4 = N - (N % 4);",
+    "for (let j = 0, p = 0; j < N4; j += 4) {",
+    `for (let k = 0; k < K; k++) { ${pack} p += 4; }`,
+    "}",
+    "for (let j = 0; j < N4; j += 4) {",
+    "const pb = j * K;",
+    "for (let i = 0; i < M4; i += 4) {",
+    opts.aT ? "" : "const ar0 = ao + i * K, ar1 = ar0 + K, ar2 = ar1 + K, ar3 = ar2 + K;",
+    ...block,
+    "for (let k = 0; k < K; k++) {",
+    ...body,
+    "}",
+    ...stores,
+    "}",
+    "for (let i = M4; i < M; i++) {",
+    "let s0 = 0, s1 = 0, s2 = 0, s3 = 0;",
+    `for (let k = 0; k < K; k++) { const a = ${A("i", "k")}; const q = pb + k * 4; s0 += a * P[q]; s1 += a * P[q + 1]; s2 += a * P[q + 2]; s3 += a * P[q + 3]; }`,
+    ...[0, 1, 2, 3].map((t) => store(`i * N + j + ${t}`, `j + ${t}`, `s${t}`)),
+    "}",
+    "}",
+    "for (let i = 0; i < M; i++) {",
+    "for (let j = N4; j < N; j++) {",
+    "let s = 0;",
+    `for (let k = 0; k < K; k++) s += ${A("i", "k")} * ${B("k", "j")};`,
+    store("i * N + j", "j", "s"),
+    "}",
+    "}",
+    ...(opts.rowSumA ? ["for (let i = 0; i < M; i++) {", "let s = 0;", `for (let k = 0; k < K; k++) s += ${A("i", "k")};`, "D[i] = s;", "}"] : []),
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of an elementwise chain over contiguous operands, one loop for the whole chain:
+ * `ewc(O, X, n, p)` with inputs `X[0..nIn)` read as `a`, `b`, `c`, `d`, scalars `p0`, `p1`, ...;
+ * `steps[k]` is the expression of temporary `t{k}` (it may use the inputs, scalars and earlier
+ * temporaries); `O[i]` gets the last. With `round`, every step is rounded to float32 (`fr`), as
+ * the eager ops round when they store.
+ *
+ * @example
+ * ewChainSource(1, 0, ["(a <= 0 ? 0 : a)", "1 / (1 + Math.exp(-t0))"], true);
+ */
+export function ewChainSource(nIn: number, nParams: number, steps: readonly string[], round: boolean): string {
+  const names = ["a", "b", "c", "d"];
+  const L: string[] = ['"use strict";', "const fr = Math.fround;", "return function ewc(O, X, n, p) {"];
+  for (let k = 0; k < nIn; k++) L.push(`const X${k} = X[${k}];`);
+  for (let k = 0; k < nParams; k++) L.push(`const p${k} = p[${k}];`);
+  L.push("for (let i = 0; i < n; i++) {");
+  for (let k = 0; k < nIn; k++) L.push(`const ${names[k]} = X${k}[i];`);
+  steps.forEach((s, k) => L.push(`const t${k} = ${round ? `fr(${s})` : s};`));
+  L.push(`O[i] = t${steps.length - 1};`);
+  L.push("}", "};");
+  return L.join("\n");
+}
+
+/**
+ * Text of a softmax (or, with `log`, logSoftmax) over the last dim of a contiguous `rows × cols`
+ * array, in one kernel: `sm(O, X, rows, cols)`. The steps are eager softmax's (`x − max`, exp,
+ * sum, divide — or subtract the log of the sum), each rounded to float32 with `round`.
+ *
+ * @example
+ * softmaxRowsSource(false, true);
+ */
+export function softmaxRowsSource(log: boolean, round: boolean): string {
+  const r = (e: string) => (round ? `fr(${e})` : e);
+  return [
+    '"use strict";',
+    "const fr = Math.fround;",
+    "return function sm(O, X, rows, cols) {",
+    "for (let r = 0; r < rows; r++) {",
+    "const base = r * cols;",
+    "let m = -Infinity;",
+    "for (let j = 0; j < cols; j++) { const v = X[base + j]; if (v > m || v !== v) m = v; }",
+    "if (m === Infinity || m === -Infinity) m = 0;",
+    "let s = 0;",
+    `for (let j = 0; j < cols; j++) s += ${r("Math.exp(" + r("X[base + j] - m") + ")")};`,
+    `s = ${r("s")};`,
+    log
+      ? `const ls = ${r("Math.log(s)")}; for (let j = 0; j < cols; j++) O[base + j] = ${r(`${r("X[base + j] - m")} - ls`)};`
+      : `for (let j = 0; j < cols; j++) O[base + j] = ${r(`${r(`Math.exp(${r("X[base + j] - m")})`)} / s`)};`,
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of cross-entropy over logits `X` (`rows × cols`) with class indices `T`, mean-reduced,
+ * fused with its gradient: `ce(L, G, X, T, rows, cols, bad)` writes the loss into `L[0]` and
+ * `∂loss/∂X = (softmax(X) − onehot(T)) / rows` into `G` — softmax, the loss and its backward
+ * in one pass. `bad(v)` is called (and throws) for a class index outside `[0, cols)`.
+ *
+ * @example
+ * crossEntropySource();
+ */
+export function crossEntropySource(): string {
+  return [
+    '"use strict";',
+    "const fr = Math.fround;",
+    "return function ce(L, G, X, T, rows, cols, bad) {",
+    "let total = 0;",
+    "for (let r = 0; r < rows; r++) {",
+    "const base = r * cols;",
+    "const t = T[r];",
+    "if (!(t >= 0 && t < cols && t === Math.floor(t))) bad(t);",
+    "let m = -Infinity;",
+    "for (let j = 0; j < cols; j++) { const v = X[base + j]; if (v > m || v !== v) m = v; }",
+    "if (m === Infinity || m === -Infinity) m = 0;",
+    "let s = 0;",
+    "for (let j = 0; j < cols; j++) s += fr(Math.exp(fr(X[base + j] - m)));",
+    "const lse = fr(Math.log(fr(s)));",
+    "total += fr(fr(X[base + t] - m) - lse);",
+    "for (let j = 0; j < cols; j++) G[base + j] = fr((fr(Math.exp(fr(fr(X[base + j] - m) - lse))) - (j === t ? 1 : 0)) / rows);",
+    "}",
+    "L[0] = fr(-fr(total) / rows);",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of the mean squared error fused with its gradient: `mse(L, G, Y, T, n)` writes
+ * `mean((Y − T)²)` into `L[0]` and `2(Y − T)/n` into `G`.
+ *
+ * @example
+ * mseSource();
+ */
+export function mseSource(): string {
+  return [
+    '"use strict";',
+    "const fr = Math.fround;",
+    "return function mse(L, G, Y, T, n) {",
+    "let s = 0;",
+    "for (let i = 0; i < n; i++) { const d = fr(Y[i] - T[i]); s += fr(d * d); G[i] = fr(fr(2 * d) / n); }",
+    "L[0] = fr(fr(s) / n);",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of one SGD step over a whole param group in one launch (PyTorch 1.13's update, in its
+ * order of roundings): `sgd(Ps, Gs, Bs, h)` with parameter, gradient and momentum-buffer arrays
+ * and `h = [lr, momentum, dampening, weightDecay, nesterov, maximize, first]` (`first`: the
+ * momentum buffers start as the gradient).
+ *
+ * @example
+ * sgdSource();
+ */
+export function sgdSource(): string {
+  return [
+    '"use strict";',
+    "const fr = Math.fround;",
+    "return function sgd(Ps, Gs, Bs, h) {",
+    "const lr = h[0], mu = h[1], damp = h[2], wd = h[3], nesterov = h[4] !== 0, maximize = h[5] !== 0, first = h[6] !== 0;",
+    "for (let t = 0; t < Ps.length; t++) {",
+    "const P = Ps[t], G = Gs[t], Bf = Bs[t], n = P.length;",
+    "for (let i = 0; i < n; i++) {",
+    "let d = maximize ? -G[i] : G[i];",
+    "if (wd !== 0) d = fr(d + fr(wd * P[i]));",
+    "if (mu !== 0) {",
+    "const b = first ? d : fr(fr(Bf[i] * mu) + fr((1 - damp) * d));",
+    "Bf[i] = b;",
+    "d = nesterov ? fr(d + fr(mu * b)) : b;",
+    "}",
+    "P[i] = fr(P[i] + fr(-lr * d));",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// WGSL (emitted with `typetorch compile --target wgsl`)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * WGSL text of `O = epilogue(A · Wᵀ)` for a Linear layer (A: M×K, W: N×K, row-major), one
+ * invocation per output element. `epilogue(acc, j)` is a WGSL expression (bias is `bias[j]`).
+ * Bindings: 0 dims (M, K, N), 1 O, 2 A, 3 W, 4 bias.
+ *
+ * @example
+ * linearWgsl((acc, j) => `max(${acc} + bias[${j}], 0.0)`);
+ */
+export function linearWgsl(epilogue: (acc: string, j: string) => string): string {
+  return [
+    "@group(0) @binding(0) var<uniform> dims: vec4<u32>;",
+    "@group(0) @binding(1) var<storage, read_write> O: array<f32>;",
+    "@group(0) @binding(2) var<storage, read> A: array<f32>;",
+    "@group(0) @binding(3) var<storage, read> W: array<f32>;",
+    "@group(0) @binding(4) var<storage, read> bias: array<f32>;",
+    "@compute @workgroup_size(64)",
+    "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+    "  let M = dims.x; let K = dims.y; let N = dims.z;",
+    "  let idx = gid.x;",
+    "  if (idx >= M * N) { return; }",
+    "  let i = idx / N; let j = idx % N;",
+    "  var acc: f32 = 0.0;",
+    "  for (var k: u32 = 0u; k < K; k = k + 1u) { acc = acc + A[i * K + k] * W[j * K + k]; }",
+    `  O[idx] = ${epilogue("acc", "j")};`,
+    "}",
+  ].join("\n");
+}
+
+/**
+ * WGSL text of an elementwise chain over contiguous operands (`a`, `b`, ... bound 2, 3, ...),
+ * `steps[k]` defining `t{k}`. Bindings: 0 dims (n), 1 O.
+ *
+ * @example
+ * ewChainWgsl(1, ["select(a, 0.0, a <= 0.0)"]);
+ */
+export function ewChainWgsl(nIn: number, steps: readonly string[]): string {
+  const names = ["a", "b", "c", "d"];
+  const L = ["@group(0) @binding(0) var<uniform> dims: vec4<u32>;", "@group(0) @binding(1) var<storage, read_write> O: array<f32>;"];
+  for (let k = 0; k < nIn; k++) L.push(`@group(0) @binding(${k + 2}) var<storage, read> X${k}: array<f32>;`);
+  L.push("@compute @workgroup_size(64)", "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {", "  let i = gid.x;", "  if (i >= dims.x) { return; }");
+  for (let k = 0; k < nIn; k++) L.push(`  let ${names[k]} = X${k}[i];`);
+  steps.forEach((s, k) => L.push(`  let t${k}: f32 = ${s};`));
+  L.push(`  O[i] = t${steps.length - 1};`, "}");
+  return L.join("\n");
+}
+
+/**
+ * WGSL text of softmax (or logSoftmax) over the last dim, one invocation per row.
+ * Bindings: 0 dims (rows, cols), 1 O, 2 X.
+ *
+ * @example
+ * softmaxRowsWgsl(true);
+ */
+export function softmaxRowsWgsl(log: boolean): string {
+  return [
+    "@group(0) @binding(0) var<uniform> dims: vec4<u32>;",
+    "@group(0) @binding(1) var<storage, read_write> O: array<f32>;",
+    "@group(0) @binding(2) var<storage, read> X: array<f32>;",
+    "@compute @workgroup_size(64)",
+    "fn main(@builtin(global_invocation_id) gid: vec3<u32>) {",
+    "  let r = gid.x; let cols = dims.y;",
+    "  if (r >= dims.x) { return; }",
+    "  let base = r * cols;",
+    "  var m: f32 = X[base];",
+    "  for (var j: u32 = 1u; j < cols; j = j + 1u) { m = max(m, X[base + j]); }",
+    "  var s: f32 = 0.0;",
+    "  for (var j: u32 = 0u; j < cols; j = j + 1u) { s = s + exp(X[base + j] - m); }",
+    log
+      ? "  let ls = log(s);\n  for (var j: u32 = 0u; j < cols; j = j + 1u) { O[base + j] = X[base + j] - m - ls; }"
+      : "  for (var j: u32 = 0u; j < cols; j = j + 1u) { O[base + j] = exp(X[base + j] - m) / s; }",
+    "}",
+  ].join("\n");
+}

@@ -1,0 +1,500 @@
+/**
+ * The runtime side of the build-step compiler (`typetorch compile`, DESIGN.md §4): a generated
+ * `*.kernels.generated.ts` module holds, per model, a small program — planned buffers, a list of
+ * kernel launches for the forward (and for the backward), and the JS kernel text (from
+ * `runtime/codegen`). This module registers those programs on models (`register`,
+ * `model.useKernels(...)`), runs them when the shapes match (and falls back to op-by-op execution,
+ * with a one-time warning, when they don't), and builds compiled training steps (`compileStep`):
+ * forward, loss, backward and optimizer update over a static buffer plan, allocating nothing
+ * per step.
+ *
+ * @example
+ * import { compileStep, nn, optim } from "typetorch";
+ * import "./model.kernels.generated.js";            // registers the fused kernels on `model`
+ * const step = compileStep(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), { lr: 0.1 }));
+ * for (const [x, y] of loader) step(x, y);            // returns the loss as a number
+ */
+import { ValueError } from "../types/errors.js";
+import { isGradEnabled } from "./autograd.js";
+import { crossEntropySource, mseSource, sgdSource } from "./codegen/fused.js";
+import { type KernelHook, ModuleBase } from "./nn/Module.js";
+import type { ParameterTensor } from "./nn/Parameter.js";
+import { CrossEntropyLoss, MSELoss } from "./nn/lossModules.js";
+import { crossEntropy, mseLoss } from "./nn/loss.js";
+import type { Optimizer } from "./optim/Optimizer.js";
+import { SGDOptimizer } from "./optim/SGD.js";
+import { Tensor } from "./Tensor.js";
+import type { AnyTensor } from "./tensorTypes.js";
+import { IndexError } from "../types/errors.js";
+
+// ---------------------------------------------------------------------------------------------
+// the program format (what generated modules contain: plain data and kernel text)
+// ---------------------------------------------------------------------------------------------
+
+/** A dim or a size: a literal, or a product of literals and run-time symbols (`"B"`, `"B*256"`). */
+export type DimExpr = number | string;
+
+/** One argument of a kernel launch. */
+export type LaunchArg =
+  | { readonly buf: string }
+  | { readonly input: number }
+  | { readonly param: string }
+  | { readonly grad: string }
+  | { readonly int: DimExpr }
+  | { readonly list: readonly LaunchArg[] }
+  | { readonly none: true };
+
+/** One kernel launch: which kernel, with what, and the layers it covers (for reports). */
+export interface Launch {
+  readonly kernel: string;
+  readonly args: readonly LaunchArg[];
+  readonly covers: string;
+}
+
+/** A compiled model: what `typetorch compile` writes for one exported model. */
+export interface ModelProgram {
+  readonly name: string;
+  readonly kind: "sequential" | "module";
+  /** The source file (relative to the generated module) and line of the model. */
+  readonly source: string;
+  readonly line: number;
+  readonly dtype: "float32";
+  /** The input shape (literal dims are checked; symbols bind to the run-time value). */
+  readonly input: readonly DimExpr[];
+  /** The output buffer and shape. */
+  readonly output: { readonly buf: string; readonly shape: readonly DimExpr[] };
+  /** The parameters the kernels read, by state-dict key, with their shapes. */
+  readonly params: readonly { readonly key: string; readonly shape: readonly number[] }[];
+  /** The model has layers that differ in training mode (Dropout): kernels run in eval mode only. */
+  readonly evalOnly: boolean;
+  /** The planned buffers (float32 elements). */
+  readonly buffers: readonly { readonly id: string; readonly size: DimExpr }[];
+  readonly forward: readonly Launch[];
+  /** The backward from `grad` (∂loss/∂output) to every parameter's gradient; null where not compiled. */
+  readonly backward: { readonly grad: string; readonly launches: readonly Launch[] } | null;
+  /** JS kernel text by name (`"use strict"; return function ...`). */
+  readonly kernels: Readonly<Record<string, string>>;
+  /** WGSL kernel text by name (emitted with `--target wgsl`; not run by the CPU runtime). */
+  readonly wgsl?: Readonly<Record<string, string>>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// launch counting
+// ---------------------------------------------------------------------------------------------
+
+/** Kernel launches made by compiled programs (forward, loss, backward, update), for reports and tests. */
+export const stats = { launches: 0 };
+
+// ---------------------------------------------------------------------------------------------
+// binding a program to concrete dims and arrays
+// ---------------------------------------------------------------------------------------------
+
+type Fn = (...a: unknown[]) => void;
+const fnCache = new Map<string, Fn>();
+function kernelFn(text: string): Fn {
+  let f = fnCache.get(text);
+  if (!f) {
+    f = new Function(text)() as Fn;
+    fnCache.set(text, f);
+  }
+  return f;
+}
+
+/** Evaluates a dim expression under a binding of symbols. */
+export function evalDim(e: DimExpr, env: ReadonlyMap<string, number>): number {
+  if (typeof e === "number") return e;
+  let v = 1;
+  for (const f of e.split("*")) {
+    const t = f.trim();
+    const n = Number(t);
+    if (Number.isFinite(n) && t !== "") v *= n;
+    else {
+      const b = env.get(t);
+      if (b === undefined) throw new ValueError(`compiled: unbound dim symbol "${t}"`);
+      v *= b;
+    }
+  }
+  return v;
+}
+
+/** Binds `shape` to a program's dims: the symbol values, or the reason it doesn't fit. */
+export function bindDims(want: readonly DimExpr[], shape: readonly number[]): Map<string, number> | string {
+  const fmt = `[${want.join(", ")}]`;
+  if (want.length !== shape.length) return `expected ${want.length} dims ${fmt}, got [${shape.join(", ")}]`;
+  const env = new Map<string, number>();
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i]!;
+    const g = shape[i]!;
+    if (typeof w === "number") {
+      if (w !== g) return `expected ${fmt}, got [${shape.join(", ")}]`;
+    } else {
+      const prev = env.get(w);
+      if (prev !== undefined && prev !== g) return `expected ${fmt}, got [${shape.join(", ")}]`;
+      env.set(w, g);
+    }
+  }
+  return env;
+}
+
+interface Slot {
+  args: unknown[];
+  i: number;
+  get: () => unknown;
+}
+
+/** A program bound to concrete dims: its buffers and ready-made argument lists. */
+class Bound {
+  readonly bufs = new Map<string, Float32Array>();
+  readonly fwd: [Fn, unknown[]][] = [];
+  readonly bwd: [Fn, unknown[]][] = [];
+  readonly slots: Slot[] = [];
+  input: Float32Array = new Float32Array(0);
+  constructor(
+    readonly program: ModelProgram,
+    readonly env: Map<string, number>,
+    readonly params: ReadonlyMap<string, ParameterTensor>,
+    readonly grads: ReadonlyMap<string, AnyTensor> | null,
+  ) {
+    for (const b of program.buffers) this.bufs.set(b.id, new Float32Array(evalDim(b.size, env)));
+    for (const l of program.forward) this.fwd.push(this.#bind(l));
+    if (grads && program.backward) for (const l of program.backward.launches) this.bwd.push(this.#bind(l));
+  }
+
+  #bind(l: Launch): [Fn, unknown[]] {
+    const text = this.program.kernels[l.kernel];
+    if (text === undefined) throw new ValueError(`compiled: program ${this.program.name} has no kernel "${l.kernel}"`);
+    return [kernelFn(text), this.#args(l.args)];
+  }
+
+  #args(list: readonly LaunchArg[]): unknown[] {
+    const args: unknown[] = [];
+    list.forEach((a, i) => {
+      if ("buf" in a) {
+        const b = this.bufs.get(a.buf);
+        if (!b) throw new ValueError(`compiled: program ${this.program.name} has no buffer "${a.buf}"`);
+        args.push(b);
+      } else if ("list" in a) args.push(this.#args(a.list));
+      else if ("int" in a) args.push(evalDim(a.int, this.env));
+      else if ("none" in a) args.push(undefined);
+      else {
+        args.push(undefined);
+        const get =
+          "input" in a ? () => this.input
+          : "param" in a ? ((p) => () => p._data)(this.params.get(a.param)!)
+          : ((g) => () => g._data)(this.grads!.get(a.grad)!);
+        this.slots.push({ args, i, get });
+      }
+    });
+    return args;
+  }
+
+  /** Points the dynamic arguments (input, parameter and gradient storage) at the current arrays. */
+  refresh(input: Float32Array): void {
+    this.input = input;
+    for (const s of this.slots) s.args[s.i] = s.get();
+  }
+
+  static run(list: readonly [Fn, unknown[]][]): void {
+    for (let k = 0; k < list.length; k++) {
+      const [f, a] = list[k]!;
+      f(...a);
+    }
+    stats.launches += list.length;
+  }
+}
+
+function planKey(env: ReadonlyMap<string, number>): string {
+  let s = "";
+  for (const [k, v] of env) s += `${k}=${v};`;
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------------
+// registration: a model runs its program when the shapes fit
+// ---------------------------------------------------------------------------------------------
+
+const warned = new Set<string>();
+function warnOnce(key: string, msg: string): void {
+  if (warned.has(key)) return;
+  warned.add(key);
+  console.warn(`typetorch: ${msg}`);
+}
+
+interface Attached {
+  params: Map<string, ParameterTensor>;
+  plans: Map<string, Bound>;
+}
+
+/**
+ * A model's compiled kernels: what a generated module exports for each model. Pass it to
+ * `model.useKernels(...)` (or `register(model, ...)`); a model runs its program when it is
+ * called with a float32 CPU tensor whose shape fits, without autograd (under `torch.noGrad`, or
+ * when nothing needs a gradient), and in eval mode where the model has Dropout. Otherwise it runs
+ * op by op as before (a shape that doesn't fit warns once). Training uses {@link compileStep}.
+ */
+export class CompiledKernels implements KernelHook {
+  readonly #attached = new WeakMap<ModuleBase, Attached | null>();
+  constructor(readonly program: ModelProgram) {}
+
+  /** @internal The program's parameters on `m`, or null (with a warning) when they don't match. */
+  _attach(m: ModuleBase): Attached | null {
+    let a = this.#attached.get(m);
+    if (a !== undefined) return a;
+    const named = new Map<string, ParameterTensor>(m.namedParameters());
+    a = { params: new Map(), plans: new Map() };
+    for (const p of this.program.params) {
+      const t = named.get(p.key);
+      if (!t || t.ndim !== p.shape.length || t.shape.some((s, i) => s !== p.shape[i])) {
+        warnOnce(`params:${this.program.name}`, `compiled kernels of ${this.program.name} don't match the model's parameter ${p.key} (expected shape [${p.shape.join(", ")}]${t ? `, got [${t.shape.join(", ")}]` : ", got none"}); running op by op`);
+        a = null;
+        break;
+      }
+      a.params.set(p.key, t);
+    }
+    this.#attached.set(m, a);
+    return a;
+  }
+
+  /** @internal Whether the program can run on `m` with input `x`; the binding or the reason not. */
+  _bind(m: ModuleBase, x: AnyTensor, warn: boolean): Map<string, number> | null {
+    if (x.device !== "cpu" || x.dtype !== "float32") return null;
+    for (const p of this._attach(m)?.params.values() ?? [null]) if (p === null || p.device !== "cpu" || p.dtype !== "float32") return null;
+    const env = bindDims(this.program.input, x.shape);
+    if (typeof env === "string") {
+      if (warn) warnOnce(`shape:${this.program.name}`, `compiled kernels of ${this.program.name} (${this.program.source}:${this.program.line}) don't fit this input: ${env}; running op by op`);
+      return null;
+    }
+    return env;
+  }
+
+  /** @internal The forward through the kernels, or undefined to run op by op. */
+  call(m: ModuleBase, args: readonly unknown[]): unknown {
+    const x = args[0];
+    if (args.length !== 1 || !(x instanceof Tensor)) return undefined;
+    const a = this._attach(m);
+    if (!a) return undefined;
+    if (m.training && this.program.evalOnly) return undefined;
+    if (isGradEnabled() && (x.requiresGrad || [...a.params.values()].some((p) => p.requiresGrad))) return undefined;
+    const env = this._bind(m, x as AnyTensor, true);
+    if (!env) return undefined;
+    const plan = this._plan(a, env, null);
+    const xc = (x as AnyTensor).contiguous();
+    plan.refresh(xc._offset === 0 ? (xc._data as Float32Array) : (xc._data as Float32Array).subarray(xc._offset));
+    Bound.run(plan.fwd);
+    const shape = this.program.output.shape.map((d) => evalDim(d, env));
+    const out = Tensor._empty(shape, "float32");
+    (out._data as Float32Array).set(plan.bufs.get(this.program.output.buf)!.subarray(0, out.numel()));
+    return out;
+  }
+
+  /** @internal The bound plan for a binding (made once per binding). */
+  _plan(a: Attached, env: Map<string, number>, grads: ReadonlyMap<string, AnyTensor> | null): Bound {
+    const key = planKey(env) + (grads ? "grad" : "");
+    let p = a.plans.get(key);
+    if (!p) {
+      p = new Bound(this.program, env, a.params, grads);
+      a.plans.set(key, p);
+    }
+    return p;
+  }
+}
+
+/** Wraps a program (what generated modules do for each model). */
+export function defineKernels(program: ModelProgram): CompiledKernels {
+  return new CompiledKernels(program);
+}
+
+/**
+ * Makes `target` run on `kernels`: a model instance (an exported `nn.Sequential(...)`), or a
+ * Module class (every instance, made before or after). Generated modules call this on import.
+ */
+export function register(target: unknown, kernels: CompiledKernels): void {
+  if (target instanceof ModuleBase) target.useKernels(kernels);
+  else if (typeof target === "function" && (target as { prototype?: unknown }).prototype instanceof ModuleBase) {
+    Object.defineProperty((target as { prototype: object }).prototype, "_kernels", { value: kernels, writable: true, configurable: true, enumerable: false });
+  } else throw new ValueError(`compiled.register: expected an nn.Module or a Module class, got ${typeof target}`);
+}
+
+/** The kernels registered on a model (its own, or its class's), if any. */
+export function kernelsOf(model: ModuleBase): CompiledKernels | undefined {
+  const k = (model as unknown as { _kernels?: unknown })._kernels;
+  return k instanceof CompiledKernels ? k : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// compiled training step
+// ---------------------------------------------------------------------------------------------
+
+/** What {@link compileStep} returns: call it with a batch; it returns the loss as a number. */
+export interface CompiledStep {
+  (x: AnyTensor, target: AnyTensor): number;
+  /** Whether steps run on compiled kernels (false: every step runs op by op; see `reason`). */
+  readonly compiled: boolean;
+  /** Why the step runs op by op (when it does). */
+  readonly reason: string | undefined;
+  /** Kernel launches per compiled step (forward, loss, backward, update). */
+  readonly launchesPerStep: number;
+  /** The planned buffers of the current binding (the same arrays every step). */
+  buffers(): ReadonlyMap<string, Float32Array>;
+}
+
+type LossKind = "crossEntropy" | "mse";
+
+function lossKind(fn: unknown): LossKind | string {
+  if (fn === crossEntropy) return "crossEntropy";
+  if (fn === mseLoss) return "mse";
+  if (fn instanceof CrossEntropyLoss || fn instanceof MSELoss) {
+    const o = (fn as unknown as { _opts: Record<string, unknown> })._opts;
+    for (const [k, v] of Object.entries(o)) {
+      const fine = (k === "reduction" && v === "mean") || v === undefined || v === null || (k === "ignoreIndex" && v === -100) || (k === "labelSmoothing" && v === 0);
+      if (!fine) return `loss option ${k}=${String(v)} is not compiled`;
+    }
+    return fn instanceof CrossEntropyLoss ? "crossEntropy" : "mse";
+  }
+  return "the loss is not nn.CrossEntropyLoss/nn.MSELoss (or their functional forms) with the default options";
+}
+
+/**
+ * A training step — `optimizer.zeroGrad(); lossFn(model(x), y).backward(); optimizer.step()` —
+ * compiled: the model's fused forward and backward kernels (from its generated module), the loss
+ * fused with its gradient, and the optimizer update as one kernel per param group, over buffers
+ * planned once per input shape. After a step, every parameter's `.grad` holds its gradient and
+ * the optimizer's state (momentum buffers) is its own, so eager and compiled steps can be mixed.
+ *
+ * Compiled: models with registered kernels that include a backward; `nn.CrossEntropyLoss()` /
+ * `nn.MSELoss()` (mean reduction, default options) or `nn.functional.crossEntropy` / `mseLoss`;
+ * `optim.SGD` with any options. Anything else runs the same step op by op (with a one-time
+ * warning saying why), so the result is the same either way.
+ *
+ * @example
+ * const step = compileStep(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }));
+ * const loss = step(x, labels);
+ */
+export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optimizer<{ lr: number }, object>): CompiledStep {
+  const eager = (x: AnyTensor, y: AnyTensor): number => {
+    optimizer.zeroGrad();
+    const out = (model as unknown as (a: AnyTensor) => AnyTensor)(x);
+    const loss = (lossFn as (a: AnyTensor, b: AnyTensor) => AnyTensor)(out, y);
+    loss.backward();
+    optimizer.step();
+    return loss.item() as number;
+  };
+  const kernels = kernelsOf(model);
+  const kind = lossKind(lossFn);
+  let reason: string | undefined =
+    !kernels ? "the model has no compiled kernels (import its .kernels.generated module or call model.useKernels)"
+    : !kernels.program.backward ? `the compiled program of ${kernels.program.name} has no backward`
+    : !(optimizer instanceof SGDOptimizer) ? "only optim.SGD updates are compiled"
+    : kind !== "crossEntropy" && kind !== "mse" ? kind
+    : undefined;
+  const attached = reason === undefined ? kernels!._attach(model) : null;
+  if (reason === undefined && !attached) reason = "the compiled kernels don't match the model's parameters";
+  let groups: { params: ParameterTensor[]; ps: unknown[]; gs: unknown[]; bs: unknown[]; h: Float64Array; first: boolean }[] = [];
+  if (reason === undefined) {
+    const mine = new Set<AnyTensor>(attached!.params.values());
+    for (const g of optimizer.paramGroups) for (const p of g.params) if (!mine.has(p)) reason = "the optimizer updates tensors the compiled kernels don't compute gradients for";
+  }
+  if (reason !== undefined) warnOnce(`step:${reason}`, `compileStep runs op by op: ${reason}`);
+
+  const grads = new Map<string, AnyTensor>();
+  const lossBuf = new Float32Array(1);
+  const lossFnK = kind === "crossEntropy" ? kernelFn(crossEntropySource()) : kernelFn(mseSource());
+  const sgdK = kernelFn(sgdSource());
+  const lossArgs: unknown[] = [];
+  const bad = (v: number) => {
+    throw new IndexError(`crossEntropy: target ${v} is out of bounds for ${kernels?.program.output.shape.at(-1)} classes`);
+  };
+  let current: Bound | null = null;
+  let launches = 0;
+
+  const prepareGrads = () => {
+    for (const [key, p] of attached!.params) {
+      let g = grads.get(key);
+      if (!g) {
+        g = p.grad && p.grad.dtype === "float32" && p.grad.device === "cpu" && p.grad.isContiguous() && p.grad._offset === 0 ? p.grad : (Tensor._empty(p.shape, "float32") as AnyTensor);
+        grads.set(key, g);
+      }
+      if (p.grad !== g) p.grad = g as never;
+    }
+  };
+
+  const prepareGroups = () => {
+    groups = (optimizer as SGDOptimizer).paramGroups.map((g) => {
+      const params = g.params as ParameterTensor[];
+      let first = false;
+      const bs = params.map((p) => {
+        if (g.momentum === 0) return null;
+        const st = optimizer.state.get(p) as { momentumBuffer: AnyTensor | null } | undefined;
+        const b = st?.momentumBuffer;
+        if (b && b.isContiguous() && b._offset === 0 && b.dtype === "float32") return b._data;
+        first = true;
+        const t = Tensor._empty(p.shape, "float32") as AnyTensor;
+        optimizer.state.set(p, { momentumBuffer: t });
+        return t._data;
+      });
+      return { params, ps: params.map((p) => p._data), gs: params.map((p) => grads.get([...attached!.params].find(([, q]) => q === p)![0])!._data), bs, h: new Float64Array(7), first };
+    });
+  };
+
+  const step = ((x: AnyTensor, y: AnyTensor): number => {
+    if (reason !== undefined || !(x instanceof Tensor) || !(y instanceof Tensor)) return eager(x, y);
+    if (model.training && kernels!.program.evalOnly) {
+      warnOnce(`step-train:${kernels!.program.name}`, `compileStep runs op by op: ${kernels!.program.name} has Dropout, whose training mode is not compiled`);
+      return eager(x, y);
+    }
+    const env = kernels!._bind(model, x, true);
+    if (!env) return eager(x, y);
+    const outShape = kernels!.program.output.shape.map((d) => evalDim(d, env));
+    const targetOk = kind === "crossEntropy"
+      ? outShape.length === 2 && y.ndim === 1 && y.shape[0] === outShape[0] && (y.dtype === "int64" || y.dtype === "int32")
+      : y.dtype === "float32" && y.ndim === outShape.length && y.shape.every((s, i) => s === outShape[i]);
+    if (!targetOk || y.device !== "cpu") return eager(x, y);
+    const xc = x.contiguous();
+    const yc = y.contiguous();
+    if (groups.length === 0 || current === null) {
+      prepareGrads();
+      prepareGroups();
+    }
+    const plan = kernels!._plan(attached!, env, grads);
+    if (plan !== current) {
+      current = plan;
+      prepareGrads();
+      const dOut = plan.bufs.get(kernels!.program.backward!.grad)!;
+      const out = plan.bufs.get(kernels!.program.output.buf)!;
+      lossArgs.length = 0;
+      if (kind === "crossEntropy") lossArgs.push(lossBuf, dOut, out, null, outShape[0], outShape[1], bad);
+      else lossArgs.push(lossBuf, dOut, out, null, outShape.reduce((a, b) => a * b, 1));
+      launches = plan.fwd.length + 1 + plan.bwd.length + groups.length;
+    }
+    prepareGrads();
+    plan.refresh(xc._offset === 0 ? (xc._data as Float32Array) : (xc._data as Float32Array).subarray(xc._offset));
+    Bound.run(plan.fwd);
+    lossArgs[3] = yc._offset === 0 ? yc._data : (yc._data as Float64Array).subarray(yc._offset);
+    lossFnK(...lossArgs);
+    Bound.run(plan.bwd);
+    stats.launches += 1 + groups.length;
+    const og = (optimizer as SGDOptimizer).paramGroups;
+    for (let gi = 0; gi < groups.length; gi++) {
+      const g = groups[gi]!;
+      const o = og[gi]!;
+      for (let i = 0; i < g.params.length; i++) g.ps[i] = g.params[i]!._data;
+      g.h[0] = o.lr;
+      g.h[1] = o.momentum;
+      g.h[2] = o.dampening;
+      g.h[3] = o.weightDecay;
+      g.h[4] = o.nesterov ? 1 : 0;
+      g.h[5] = o.maximize ? 1 : 0;
+      g.h[6] = g.first ? 1 : 0;
+      sgdK(g.ps, g.gs, g.bs, g.h);
+      g.first = false;
+    }
+    return lossBuf[0]!;
+  }) as CompiledStep;
+  Object.defineProperties(step, {
+    compiled: { get: () => reason === undefined },
+    reason: { get: () => reason },
+    launchesPerStep: { get: () => launches },
+    buffers: { value: () => current?.bufs ?? new Map() },
+  });
+  return step;
+}
