@@ -563,9 +563,10 @@ function issueOf(d: TsDiagnostic): CheckIssue | undefined {
   const parts = /^(.*?): (.*?)(?:, got (.*))?$/.exec(message);
   let layer = parts?.[1];
   // A Module's field: name it by the `this.field(...)` call the error sits on.
+  // (the call whose argument the error sits on, not a call inside that argument)
   const at = sf.getDescendantAtPos(start);
-  const call = at?.getFirstAncestorByKind(SyntaxKind.CallExpression);
-  const callee = call?.getExpression();
+  const call = at?.getAncestors().find((a) => TsNode.isCallExpression(a) && a.getArguments().some((g) => g.getStart() <= start && start < g.getEnd()));
+  const callee = call && TsNode.isCallExpression(call) ? call.getExpression() : undefined;
   if (layer && callee && TsNode.isPropertyAccessExpression(callee) && callee.getExpression().getKind() === SyntaxKind.ThisKeyword) layer = `${callee.getName()}: ${layer}`;
   return { ...base, code: "TT2001", message, ...(layer ? { layer } : {}), ...(parts?.[2] ? { expected: parts[2] } : {}), ...(parts?.[3] ? { got: parts[3] } : {}) };
 }

@@ -36,7 +36,7 @@ export interface Fused {
 export function describeNode(n: Node): string {
   if (n.layer) return `${n.layer.path} ${n.layer.label}`;
   const what = n.op === "unary" || n.op === "binary" || n.op === "scalar" ? n.fn : n.op;
-  return `${what}@${n.loc.line}`;
+  return `${what} (line ${n.loc.line})`;
 }
 
 /** Cuts a graph into fused groups. */
