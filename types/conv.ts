@@ -29,6 +29,13 @@ function checkArgs(op: string, k: number, s: number, p: number, d: number): void
   if (bad) throw new ValueError(windowArgMsg(op, bad[0], `${bad[1]}`, `${bad[2]}`));
 }
 
+/** Message of a pool padded by more than half its window. */
+export type PoolPadMsg<Op extends string, P extends string, K extends string> = `${Op}: padding must be at most half the kernel size, got padding ${P} and kernel ${K}`;
+/** Runtime twin of {@link PoolPadMsg}. */
+export function poolPadMsg<Op extends string, P extends string, K extends string>(op: Op, p: P, k: K): PoolPadMsg<Op, P, K> {
+  return `${op}: padding must be at most half the kernel size, got padding ${p} and kernel ${k}`;
+}
+
 type EffKernel<K extends number, D extends number> = Add<Mul<D, Sub<K, 1>>, 1>;
 type Padded<H extends number, P extends number> = Add<H, Mul<P, 2>>;
 
@@ -71,6 +78,15 @@ export function convOutSize(h: number, k: number, s = 1, p = 0, d = 1, op = "con
  * type C = PoolOutSize<5, 2, 2, 0, 1, true>; // 3
  */
 export type PoolOutSize<H extends number, K extends number, S extends number = K, P extends number = 0, D extends number = 1, Ceil extends boolean = false, Op extends string = "max_pool2d"> =
+  // PyTorch's pools pad at most half a window (a window of padding alone would have no input).
+  [number] extends [H | K | S | P | D]
+    ? PoolBody<H, K, S, P, D, Ceil, Op>
+    : BadArg<Op, K, S, P, D> extends infer E extends Err<string>
+      ? E
+      : Gt<Mul<P, 2>, K> extends true
+        ? Err<PoolPadMsg<Op, `${P}`, `${K}`>>
+        : PoolBody<H, K, S, P, D, Ceil, Op>;
+type PoolBody<H extends number, K extends number, S extends number, P extends number, D extends number, Ceil extends boolean, Op extends string> =
   Ceil extends true
     ? number extends H | K | S | P | D
       ? number
@@ -93,6 +109,7 @@ export type PoolOutSize<H extends number, K extends number, S extends number = K
  */
 export function poolOutSize(h: number, k: number, s = k, p = 0, d = 1, ceil = false, op = "max_pool2d"): number {
   checkArgs(op, k, s, p, d);
+  if (2 * p > k) throw new ShapeError(poolPadMsg(op, `${p}`, `${k}`));
   const ek = d * (k - 1) + 1;
   if (ek > h + 2 * p) throw new ShapeError(windowMsg(op, `${ek}`, `${h + 2 * p}`));
   if (!ceil) return Math.floor((h + 2 * p - ek) / s) + 1;

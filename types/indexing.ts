@@ -15,6 +15,12 @@ import type { DimKind, Konst, Same } from "./util.js";
  */
 export type IndexItem = number | string | null | readonly number[] | { readonly shape: Shape; readonly dtype: string };
 
+/** Message of more than one `"..."`. */
+export type EllipsisMsg<N extends string> = `index: at most one "..." is allowed, got ${N}`;
+/** Runtime twin of {@link EllipsisMsg}. */
+export function ellipsisMsg<N extends string>(n: N): EllipsisMsg<N> {
+  return `index: at most one "..." is allowed, got ${n}`;
+}
 /** Message of too many indices. */
 export type IndexCountMsg<R extends string, N extends string> = `index: too many indices for a tensor of rank ${R}, got ${N}`;
 /** Runtime twin of {@link IndexCountMsg}. */
@@ -189,11 +195,13 @@ type Same2<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 type CheckIndex<I extends number, N extends number, D extends number, Kn extends Konst> = [DimKind<I, Kn>, DimKind<N, Kn>] extends ["lit", "lit"]
   ? CheckIndexLit<I, N, D>
   : unknown;
+// `-${0}` would read "-0"; the runtime prints 0.
+type NegStr<N extends number> = N extends 0 ? "0" : `-${N}`;
 type CheckIndexLit<I extends number, N extends number, D extends number> = Ge<I, `-${N}` extends `${infer L extends number}` ? L : never> extends true
     ? Lt<I, N> extends true
       ? unknown
-      : Err<IndexRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
-    : Err<IndexRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>;
+      : Err<IndexRangeMsg<NegStr<N>, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
+    : Err<IndexRangeMsg<NegStr<N>, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>;
 
 type BroadcastAll<Ss extends Shape[], Kn extends Konst, Acc extends Shape = []> = Ss extends [infer H extends Shape, ...infer T extends Shape[]]
   ? Broadcast<Acc, H, "index", Kn> extends infer R
@@ -218,7 +226,15 @@ type InsertAll<Out extends number[], At extends number, Ins extends Shape, Acc e
  */
 export type IndexShape<S extends Shape, Ix extends readonly unknown[], Kn extends Konst = Konst> = number extends S["length"]
   ? number[]
-  : Consumed<Ix, Kn> extends infer C extends number
+  : Ellipses<Ix> extends infer E extends number
+    ? E extends 0 | 1
+      ? IndexWalk<S, Ix, Kn>
+      : Err<EllipsisMsg<`${E}`>>
+    : never;
+type Ellipses<Ix extends readonly unknown[], Acc extends 0[] = []> = Ix extends readonly [infer H, ...infer T]
+  ? Ellipses<T, H extends "..." ? [...Acc, 0] : Acc>
+  : Acc["length"];
+type IndexWalk<S extends Shape, Ix extends readonly unknown[], Kn extends Konst> = Consumed<Ix, Kn> extends infer C extends number
     ? number extends C
       ? number[]
       : Gt<C, S["length"]> extends true
@@ -279,8 +295,8 @@ type SelectCheck<I extends number, N extends number, D extends number, Kn extend
   ? Ge<I, `-${N}` extends `${infer L extends number}` ? L : never> extends true
     ? Lt<I, N> extends true
       ? unknown
-      : Err<SelectRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
-    : Err<SelectRangeMsg<`-${N}`, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
+      : Err<SelectRangeMsg<NegStr<N>, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
+    : Err<SelectRangeMsg<NegStr<N>, `${Sub<N, 1>}`, `${D}`, `${N}`, `${I}`>>
   : unknown;
 type DropAt<S extends Shape, D extends number, I extends 0[] = [], Acc extends number[] = []> =
   S extends readonly [infer H extends number, ...infer T extends Shape]

@@ -17,6 +17,12 @@ export type StackMsg<A extends string, B extends string> = `stack: tensors must 
 export function stackMsg<A extends string, B extends string>(a: A, b: B): StackMsg<A, B> {
   return `stack: tensors must have the same shape, got ${a} and ${b}`;
 }
+/** Message of cat given 0-d tensors (PyTorch refuses them too; `stack` them instead). */
+export type CatZeroDimMsg = "cat: tensors must have at least 1 dim (stack 0-d tensors instead), got []";
+/** Runtime twin of {@link CatZeroDimMsg}. */
+export function catZeroDimMsg(): CatZeroDimMsg {
+  return "cat: tensors must have at least 1 dim (stack 0-d tensors instead), got []";
+}
 /** Message of cat/stack given no tensors. */
 export type EmptyListMsg<Op extends string> = `${Op}: expected a non-empty list of tensors, got []`;
 /** Runtime twin of {@link EmptyListMsg}. */
@@ -65,7 +71,9 @@ export type CatShape<Ss extends readonly Shape[], D extends number = 0, K extend
     : Ss extends readonly [infer H extends Shape, ...infer T extends readonly Shape[]]
       ? number extends H["length"]
         ? number[]
-        : NormDim<D, H["length"], "cat"> extends infer N
+        : H extends readonly []
+          ? Err<CatZeroDimMsg>
+          : NormDim<D, H["length"], "cat"> extends infer N
           ? N extends Err<string> ? N : number extends N ? number[] : CatRec<T, N & number, H, K>
           : never
       : never;
@@ -79,6 +87,7 @@ export type CatShape<Ss extends readonly Shape[], D extends number = 0, K extend
 export function catShape(shapes: readonly (readonly number[])[], dim: number): { shape: number[]; dim: number } {
   const first = shapes[0];
   if (first === undefined) throw new ShapeError(emptyListMsg("cat"));
+  if (first.length === 0) throw new ShapeError(catZeroDimMsg());
   const d = normDim("cat", dim, first.length);
   const out = [...first];
   for (let i = 1; i < shapes.length; i++) {

@@ -2,7 +2,7 @@ import type { AnyTensor } from "../tensorTypes.js";
 import { broadcastShapes } from "../../types/broadcast.js";
 import { normDim } from "../../types/dims.js";
 import { DTypeError, IndexError, ShapeError, ValueError } from "../../types/errors.js";
-import { indexCountMsg, indexRangeMsg, parseSlice, sliceTextMsg } from "../../types/indexing.js";
+import { ellipsisMsg, indexCountMsg, indexRangeMsg, parseSlice, sliceTextMsg } from "../../types/indexing.js";
 import { selectOp, sliceOp } from "./movement.js";
 import { shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
@@ -154,7 +154,7 @@ export function indexOp(x: AnyTensor, items: readonly Item[]): AnyTensor {
     else if (it instanceof Tensor && it.dtype === "bool") consumed += Math.max(it.ndim, 1);
     else consumed++;
   }
-  if (ellipses > 1) throw new ValueError(`index: at most one "..." is allowed, got ${ellipses}`);
+  if (ellipses > 1) throw new ShapeError(ellipsisMsg(`${ellipses}`));
   if (consumed > x.ndim) throw new ShapeError(indexCountMsg(`${x.ndim}`, `${consumed}`));
   let v = x;
   let d = 0;
