@@ -16,7 +16,7 @@ import { type Shape, type ShapeStr, shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
 import { matmulSource } from "../codegen/js.js";
-import { packScratch } from "./matmul.js";
+import { packScratch, useWasmGemm, wasmSgemm } from "./matmul.js";
 import { channelBiasSource, col2imSource, im2colSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import type { KernelOpDef } from "./defineOp.js";
@@ -288,7 +288,20 @@ export function conv2dOp(input: AnyTensor, weight: AnyTensor, bias?: AnyTensor |
   const wc = noGrad(() => weight.contiguous());
   const out = Tensor._empty(p.out, input.dtype, device);
   if (device !== "cpu") deviceConv2d(out, input, wc, bias, p);
-  else for (let n = 0; n < N; n++) {
+  else if (input.dtype === "float32" && useWasmGemm(Og, K, L)) {
+    // One batched WASM SIMD GEMM call: W_g (Og×K) · cols[n, g] (K×L) for every sample and group.
+    const cOffs: number[] = [];
+    const wOffs: number[] = [];
+    const xOffs: number[] = [];
+    for (let n = 0; n < N; n++) {
+      for (let g = 0; g < G; g++) {
+        cOffs.push((n * O + g * Og) * L);
+        wOffs.push(wc._offset + g * Og * K);
+        xOffs.push(cols._offset + (n * G + g) * K * L);
+      }
+    }
+    wasmSgemm(out._data as Float32Array, cOffs, wc._data as Float32Array, wOffs, K, 1, cols._data as Float32Array, xOffs, L, 1, Og, K, L);
+  } else for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
       cpu.run("mm", matmulSource, [out._data, (n * O + g * Og) * L, wc._data, wc._offset + g * Og * K, cols._data, cols._offset + (n * G + g) * K * L, Og, K, L, packScratch(cols._data, K * L)]);
     }

@@ -3,15 +3,19 @@ import { matmulShapes } from "../../types/matmul.js";
 import { DTypeError } from "../../types/errors.js";
 import { needsGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
+import { wasm } from "../backend/wasm.js";
 import { matmulSource } from "../codegen/js.js";
+import { gemmBlock, gemmScratchFloats, gemmWasm } from "../codegen/wasm.js";
 import { Tensor } from "../Tensor.js";
 import { sumToShape } from "./binary.js";
 import { broadcastStrides, type KernelOpDef } from "./defineOp.js";
 import { deviceMatmul } from "./device.js";
 
 /**
- * Matrix product. Forward: the register-blocked kernel of `codegen/js.ts` over each pair of
- * broadcast batch matrices. Backward: `∂A = g · Bᵀ`, `∂B = Aᵀ · g`, summed over broadcast batch dims.
+ * Matrix product. Forward: for float32 on the CPU (when WebAssembly SIMD is there and the product
+ * is not tiny) the packed SIMD GEMM of `codegen/wasm.ts` reading strided operands directly;
+ * otherwise the register-blocked kernel of `codegen/js.ts` over each pair of broadcast batch
+ * matrices (the reference). Backward: `∂A = g · Bᵀ`, `∂B = Aᵀ · g`, summed over broadcast batch dims.
  */
 export const matmul: KernelOpDef = {
   kind: "kernel",
@@ -38,22 +42,113 @@ export function packScratch(like: ArrayLike<number>, n: number): ArrayLike<numbe
   return s;
 }
 
+/**
+ * Products with fewer multiply-adds than this run in the JS kernel: below it the WASM path's fixed
+ * cost (copies into wasm memory, a few calls) is larger than what SIMD saves. Measured: ~0.5 µs
+ * fixed cost; the JS kernel does ~2 GFLOP/s, so the break-even is near 1,000 multiply-adds.
+ */
+export const WASM_GEMM_MIN_MACS = 1024;
+
+/** Whether a float32 CPU product of this size goes to the WASM SIMD GEMM. */
+export function useWasmGemm(m: number, k: number, n: number): boolean {
+  return wasm.available && m * k * n >= WASM_GEMM_MIN_MACS;
+}
+
+const gemmKey = () => (wasm.relaxed ? "gemm:f32:fma" : "gemm:f32");
+const gemmModule = () => gemmWasm(false, wasm.relaxed);
+
+/** Index range [lo, hi) of `data` that strided matrices at `offs` (m×k, strides rs, cs) touch. */
+function span(offs: readonly number[], rows: number, cols: number, rs: number, cs: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const ext = (rows - 1) * rs + (cols - 1) * cs;
+  for (const o of offs) {
+    if (o < lo) lo = o;
+    if (o + ext + 1 > hi) hi = o + ext + 1;
+  }
+  return [lo, hi];
+}
+
+/**
+ * The float32 GEMM through the generated WASM SIMD kernel (`codegen/wasm.ts`), for a batch of
+ * products: for each t, `C[cOffs[t] + i·n + j] = Σₚ A[aOffs[t] + i·sam + p·sak] · B[bOffs[t] + p·sbk + j·sbn]`.
+ * Strides are in elements and must be ≥ 0; A and B may be any strided views (a transposed `x.t()`
+ * is packed as it lies, without a contiguous copy). The element ranges the operands touch are
+ * copied into wasm memory once for the whole batch, and C is copied back per product.
+ */
+export function wasmSgemm(
+  C: Float32Array, cOffs: readonly number[],
+  A: Float32Array, aOffs: readonly number[], sam: number, sak: number,
+  B: Float32Array, bOffs: readonly number[], sbk: number, sbn: number,
+  m: number, k: number, n: number,
+): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    for (const co of cOffs) C.fill(0, co, co + m * n);
+    return;
+  }
+  const blk = gemmBlock(wasm.relaxed);
+  const sc = gemmScratchFloats(n, blk);
+  const [alo, ahi] = span(aOffs, m, k, sam, sak);
+  const [blo, bhi] = span(bOffs, k, n, sbk, sbn);
+  wasm.reset();
+  const pA = wasm.place(A, alo, ahi);
+  const pB = wasm.place(B, blo, bhi);
+  const pAp = wasm.reserve(sc.ap);
+  const pBp = wasm.reserve(sc.bp);
+  const pT = wasm.reserve(sc.t);
+  const pC = wasm.reserve(m * n);
+  const key = gemmKey();
+  for (let t = 0; t < cOffs.length; t++) {
+    const pa = pA + 4 * (aOffs[t]! - alo);
+    const pb = pB + 4 * (bOffs[t]! - blo);
+    wasm.run(key, gemmModule, "gemm", [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, n, pAp, pBp, pT]);
+    const f = wasm.f32;
+    C.set(f.subarray(pC >> 2, (pC >> 2) + m * n), cOffs[t]!);
+  }
+}
+
 /** `torch.matmul` / `mm` / `bmm` at run time. */
 export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm" = "matmul"): AnyTensor {
   const plan = matmulShapes(op, a.shape, b.shape);
   if (a.dtype !== b.dtype) throw new DTypeError(`${op}: both arguments must have the same dtype, got ${a.dtype} and ${b.dtype}`);
   if (a.dtype === "bool") throw new DTypeError(`${op}: bool tensors are not supported, got dtype bool`);
   if (a.device !== b.device) Tensor._deviceMismatch(op, a, b);
-  const a2 = (a.ndim === 1 ? a.reshape(plan.a) : a).contiguous();
-  const b2 = (b.ndim === 1 ? b.reshape(plan.b) : b).contiguous();
   const { m, k, n, batch } = plan;
+  const a1 = a.ndim === 1 ? a.reshape(plan.a) : a;
+  const b1 = b.ndim === 1 ? b.reshape(plan.b) : b;
+  // The WASM GEMM reads strided operands (e.g. the x.t() of Linear and of every backward) as they lie.
+  const fast = a.device === "cpu" && a.dtype === "float32" && useWasmGemm(m, k, n) && a1._strides.every((x) => x >= 0) && b1._strides.every((x) => x >= 0);
+  const a2 = fast ? a1 : a1.contiguous();
+  const b2 = fast ? b1 : b1.contiguous();
   const out = Tensor._empty([...batch, m, n], a.dtype, a.device);
   const as = broadcastStrides(a2, [...batch, m, k]);
   const bs = broadcastStrides(b2, [...batch, k, n]);
   const nb = batch.reduce((x, y) => x * y, 1);
   const idx = new Array<number>(batch.length).fill(0);
   if (a.device !== "cpu") deviceMatmul(out, a2, b2, as, bs, batch, m, k, n);
-  else for (let t = 0; t < nb; t++) {
+  else if (fast) {
+    const aOffs: number[] = [];
+    const bOffs: number[] = [];
+    const cOffs: number[] = [];
+    for (let t = 0; t < nb; t++) {
+      let ao = a2._offset;
+      let bo = b2._offset;
+      for (let d = 0; d < batch.length; d++) {
+        ao += idx[d]! * as[d]!;
+        bo += idx[d]! * bs[d]!;
+      }
+      aOffs.push(ao);
+      bOffs.push(bo);
+      cOffs.push(t * m * n);
+      for (let d = batch.length - 1; d >= 0; d--) {
+        if (++idx[d]! < batch[d]!) break;
+        idx[d] = 0;
+      }
+    }
+    const r = batch.length;
+    wasmSgemm(out._data as Float32Array, cOffs, a2._data as Float32Array, aOffs, as[r]!, as[r + 1]!, b2._data as Float32Array, bOffs, bs[r]!, bs[r + 1]!, m, k, n);
+  } else for (let t = 0; t < nb; t++) {
     let ao = a2._offset;
     let bo = b2._offset;
     for (let d = 0; d < batch.length; d++) {

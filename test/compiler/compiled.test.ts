@@ -45,7 +45,8 @@ describe("compiled forward", () => {
       expect(compiled.stats.launches - before).toBe(k.program.forward.length);
       expect(eagerInside).toBe(0);
       expect(out.shape).toEqual([64, 10]);
-      expect(maxDiff(out, eager)).toBe(0);
+      // eager matmul runs the WASM SIMD GEMM, the compiled program the JS gemm: float32 last-bit differences
+      expect(maxDiff(out, eager)).toBeLessThan(1e-5);
     }
   });
 
@@ -55,7 +56,7 @@ describe("compiled forward", () => {
     const before = compiled.stats.launches;
     const out = torch.noGrad(() => call(src.named, x));
     expect(compiled.stats.launches - before).toBe(2);
-    expect(maxDiff(out, torch.noGrad(() => src.named.forward(x as never) as AnyTensor))).toBe(0);
+    expect(maxDiff(out, torch.noGrad(() => src.named.forward(x as never) as AnyTensor))).toBeLessThan(1e-5);
     src.named.train();
     const b2 = compiled.stats.launches;
     torch.noGrad(() => call(src.named, x));
