@@ -95,6 +95,18 @@ def main():
     # Mapped after the first sgemm call, so the library that really ran is listed.
     out["blasLibraries"] = blas_libraries()
     out["openblas"] = any("openblas" in p.lower() for p in out["blasLibraries"])
+    for p in out["blasLibraries"]:
+        if "libopenblas" in p:
+            try:
+                import ctypes
+
+                lib = ctypes.CDLL(p)
+                lib.openblas_get_corename.restype = ctypes.c_char_p
+                lib.openblas_get_config.restype = ctypes.c_char_p
+                out["openblasCore"] = lib.openblas_get_corename().decode()
+                out["openblasConfig"] = lib.openblas_get_config().decode()
+            except Exception:  # noqa: BLE001
+                pass
     if cfg.get("tiny"):
         ts, tk = cfg["tinySampleMs"], cfg["samples"]
         a = torch.tensor([1.5, -0.5])

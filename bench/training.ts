@@ -1,0 +1,275 @@
+/**
+ * Training-throughput part of `npm run bench` (wired in from bench/run.ts): MNIST MLP
+ * (784-256-128-10, batch 64) and CNN (conv16-pool-conv32-pool-fc128-fc10, batch 32), SGD with
+ * momentum 0.9, cross-entropy, on the same real digits (`data.datasets.mnist()`), for typetorch
+ * (eager), TF.js cpu, TF.js wasm and PyTorch (`bench/torch_train.py`, data passed in a temp file).
+ * Batches are pre-sliced so data loading is not timed. Reported: samples/s (median of samples),
+ * and for typetorch the memory before/after the timed epochs and the peak RSS.
+ *
+ * Correctness inside the bench: the first losses of typetorch's MLP and CNN are recomputed with
+ * the WASM GEMM switched off (JS reference kernels) from the same initial weights; they must agree.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { wasm } from "../runtime/backend/wasm.js";
+import { data, nn, optim, torch } from "../runtime/index.js";
+import { missingTrainingKernels, registerTfjsGradients } from "./tfjs_gradients.js";
+
+export type TrainEngine = "typetorch" | "tfjsCpu" | "tfjsWasm" | "torch";
+export interface TrainCell {
+  samplesPerS?: number;
+  error?: string;
+  firstLoss?: number;
+  lastLoss?: number;
+}
+export interface TrainingResult {
+  rows: Record<"mlp" | "cnn", Partial<Record<TrainEngine, TrainCell>>>;
+  memory: { rssBeforeMiB: number; rssAfterMiB: number; heapGrowthMiB: number; peakRssMiB: number };
+  checks: { model: string; wasmLoss: number; jsLoss: number; ok: boolean }[];
+  torchVersion?: string;
+}
+
+const BATCH = { mlp: 64, cnn: 32 } as const;
+type Model = keyof typeof BATCH;
+
+/** Time `step` (one batch per call) for ≥ sampleMs per sample after a warm-up; median samples/s. */
+function rate(step: () => void, batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number {
+  const w0 = performance.now();
+  let n = 0;
+  do {
+    step();
+    n++;
+  } while (performance.now() - w0 < warmupMs && n < maxSteps);
+  const rates: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const t0 = performance.now();
+    let k = 0;
+    do {
+      step();
+      k++;
+    } while (performance.now() - t0 < sampleMs && k < maxSteps);
+    rates.push((k * batch) / ((performance.now() - t0) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  return rates[rates.length >> 1]!;
+}
+
+function makeModel(kind: Model) {
+  return kind === "mlp"
+    ? nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
+    : nn.Sequential(
+        nn.Conv2d(1, 16, 3, { padding: 1 }), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, { padding: 1 }), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10),
+      );
+}
+
+type AnyT = { shape: readonly number[]; item(): unknown; backward(): void };
+
+/** typetorch eager training step over pre-sliced batches. */
+function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0) {
+  torch.manualSeed(seed);
+  const model = makeModel(kind) as unknown as ((x: unknown) => unknown) & { parameters(): never };
+  const opt = optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
+  const lossFn = nn.CrossEntropyLoss() as unknown as (a: unknown, b: unknown) => AnyT;
+  const bs = BATCH[kind];
+  const shape = kind === "mlp" ? [bs, 784] : [bs, 1, 28, 28];
+  const batches = Array.from({ length: nb }, (_, i) => [
+    (torch.tensor(X.subarray(i * bs * 784, (i + 1) * bs * 784) as never) as unknown as { reshape(s: number[]): unknown }).reshape(shape),
+    torch.tensor(Array.from(Y.subarray(i * bs, (i + 1) * bs)), { dtype: "int64" } as never),
+  ] as const);
+  let i = 0;
+  let last = NaN;
+  return {
+    step: () => {
+      const [x, y] = batches[i++ % nb]!;
+      opt.zeroGrad();
+      const loss = lossFn(model(x), y);
+      loss.backward();
+      opt.step();
+      last = loss.item() as number;
+    },
+    loss: () => last,
+  };
+}
+
+/** TF.js training step (same architecture, NHWC images, tf.train.momentum). */
+function tfjsTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number) {
+  const bs = BATCH[kind];
+  const glorot = (shape: number[], fanIn: number) => tf.variable(tf.randomUniform(shape, -1 / Math.sqrt(fanIn), 1 / Math.sqrt(fanIn), "float32", 0));
+  const v: tf.Variable[] = [];
+  let forward: (x: tf.Tensor) => tf.Tensor;
+  if (kind === "mlp") {
+    v.push(glorot([784, 256], 784), glorot([256], 784), glorot([256, 128], 256), glorot([128], 256), glorot([128, 10], 128), glorot([10], 128));
+    forward = (x) => tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, v[0]!), v[1]!)), v[2]!), v[3]!)), v[4]!), v[5]!);
+  } else {
+    v.push(glorot([3, 3, 1, 16], 9), glorot([16], 9), glorot([3, 3, 16, 32], 144), glorot([32], 144), glorot([1568, 128], 1568), glorot([128], 1568), glorot([128, 10], 128), glorot([10], 128));
+    forward = (x) => {
+      let h: tf.Tensor4D = tf.maxPool(tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, v[0] as tf.Tensor4D, 1, "same"), v[1]!)) as tf.Tensor4D, 2, 2, "valid");
+      h = tf.maxPool(tf.relu(tf.add(tf.conv2d(h, v[2] as tf.Tensor4D, 1, "same"), v[3]!)) as tf.Tensor4D, 2, 2, "valid");
+      const f = tf.reshape(h, [bs, 1568]);
+      return tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(f, v[4]!), v[5]!)), v[6]!), v[7]!);
+    };
+  }
+  const opt = tf.train.momentum(0.01, 0.9);
+  const batches = Array.from({ length: nb }, (_, i) => [
+    tf.tensor(X.subarray(i * bs * 784, (i + 1) * bs * 784), kind === "mlp" ? [bs, 784] : [bs, 28, 28, 1]),
+    tf.oneHot(tf.tensor1d(Y.subarray(i * bs, (i + 1) * bs), "int32"), 10),
+  ] as const);
+  let i = 0;
+  let last = NaN;
+  return {
+    step: () => {
+      const [x, y] = batches[i++ % nb]!;
+      const l = opt.minimize(() => tf.losses.softmaxCrossEntropy(y, forward(x)) as tf.Scalar, true, v);
+      last = l!.dataSync()[0]!;
+      l!.dispose();
+    },
+    loss: () => last,
+    dispose: () => {
+      tf.dispose([...v, ...batches.flat()]);
+      opt.dispose();
+    },
+  };
+}
+
+export interface TrainingOptions {
+  quick: boolean;
+  python: string | null;
+  tfjsWasm: boolean;
+  useBackend: (b: "cpu" | "wasm") => Promise<void>;
+  log: (s: string) => void;
+}
+
+export async function trainingBench(o: TrainingOptions): Promise<TrainingResult> {
+  // tfjs-core's Node bundle registers no gradients: register the ones these models need.
+  registerTfjsGradients();
+  const { train } = data.datasets.mnist({ trainSize: 10000 });
+  const [xt, yt] = train.tensors as unknown as [{ data(): unknown }, { data(): unknown }];
+  const X = Float32Array.from(xt.data() as ArrayLike<number>);
+  const Y = Int32Array.from(Array.from(yt.data() as ArrayLike<number | bigint>, Number));
+  const N = Y.length;
+  const T = o.quick ? { warm: 100, sample: 300, samples: 1 } : { warm: 1000, sample: 2000, samples: 3 };
+  const rows: TrainingResult["rows"] = { mlp: {}, cnn: {} };
+  const checks: TrainingResult["checks"] = [];
+
+  // correctness: the first 3 losses with the WASM GEMM vs with the JS reference kernels
+  for (const kind of ["mlp", "cnn"] as const) {
+    const losses = (useWasm: boolean) => {
+      const saved = wasm.available;
+      wasm.available = useWasm && saved;
+      try {
+        const t = typetorchTrainer(kind, X, Y, 3, 7);
+        for (let s = 0; s < 3; s++) t.step();
+        return t.loss();
+      } finally {
+        wasm.available = saved;
+      }
+    };
+    const w = losses(true);
+    const j = losses(false);
+    checks.push({ model: kind, wasmLoss: w, jsLoss: j, ok: Number.isFinite(w) && Math.abs(w - j) <= 1e-4 * Math.max(1, Math.abs(j)) });
+  }
+
+  const mem0 = process.memoryUsage();
+  for (const kind of ["mlp", "cnn"] as const) {
+    const bs = BATCH[kind];
+    const nb = Math.floor(N / bs);
+    const t = typetorchTrainer(kind, X, Y, nb);
+    rows[kind].typetorch = { samplesPerS: rate(t.step, bs, T.warm, T.sample, T.samples) };
+    rows[kind].typetorch!.lastLoss = t.loss();
+    o.log(`  train ${kind}: typetorch ${rows[kind].typetorch!.samplesPerS!.toFixed(0)} samples/s`);
+  }
+  const mem1 = process.memoryUsage();
+
+  for (const [engine, backend] of [["tfjsCpu", "cpu"], ["tfjsWasm", "wasm"]] as const) {
+    if (backend === "wasm" && !o.tfjsWasm) {
+      rows.mlp[engine] = rows.cnn[engine] = { error: "TF.js wasm backend unavailable" };
+      continue;
+    }
+    await o.useBackend(backend);
+    for (const kind of ["mlp", "cnn"] as const) {
+      if (o.quick && kind === "cnn" && backend === "cpu") {
+        rows[kind][engine] = { error: "skipped in --quick (one step takes seconds)" };
+        continue;
+      }
+      const missing = missingTrainingKernels(kind, backend);
+      if (missing.length) {
+        const conv = missing.filter((k) => k.startsWith("Conv2DBackprop"));
+        rows[kind][engine] = { error: conv.length ? `cannot train: no conv backprop kernel (${conv.join(", ")})` : `cannot train: no ${missing.join(", ")} kernel` };
+        o.log(`  train ${kind}: TF.js ${backend}: ${rows[kind][engine]!.error}`);
+        continue;
+      }
+      const bs = BATCH[kind];
+      let t: ReturnType<typeof tfjsTrainer> | undefined;
+      try {
+        t = tfjsTrainer(kind, X, Y, Math.floor(N / bs));
+        const slow = kind === "cnn" && backend === "cpu";
+        rows[kind][engine] = { samplesPerS: rate(t.step, bs, slow ? 0 : T.warm, slow ? 1 : T.sample, slow ? 1 : T.samples, slow ? 2 : Infinity), lastLoss: t.loss() };
+        o.log(`  train ${kind}: TF.js ${backend} ${rows[kind][engine]!.samplesPerS!.toFixed(0)} samples/s (loss ${t.loss().toFixed(3)})`);
+      } catch (e) {
+        rows[kind][engine] = { error: `can't train: ${((e as Error).message ?? String(e)).split("\n")[0]!.slice(0, 160)}` };
+        o.log(`  train ${kind}: TF.js ${backend}: ${rows[kind][engine]!.error}`);
+      } finally {
+        t?.dispose();
+      }
+    }
+  }
+  await o.useBackend("cpu");
+
+  let torchVersion: string | undefined;
+  if (o.python && !o.quick) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "typetorch-bench-"));
+    try {
+      const file = path.join(dir, "mnist.bin");
+      writeFileSync(file, Buffer.concat([Buffer.from(X.buffer, X.byteOffset, X.byteLength), Buffer.from(Y.buffer, Y.byteOffset, Y.byteLength)]));
+      const cfg = { data: file, n: N, models: ["mlp", "cnn"], batch: BATCH, sampleS: T.sample / 1000, samples: T.samples, threads: 1 };
+      const r = spawnSync(o.python, [path.join(path.dirname(new URL(import.meta.url).pathname), "torch_train.py"), JSON.stringify(cfg)], {
+        encoding: "utf8",
+        timeout: 300_000,
+        env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1", MKL_NUM_THREADS: "1" },
+      });
+      const line = (r.stdout ?? "").trim().split("\n").pop() ?? "";
+      try {
+        const j = JSON.parse(line) as { ok: boolean; error?: string; version?: string } & Partial<Record<Model, TrainCell>>;
+        torchVersion = j.version;
+        for (const kind of ["mlp", "cnn"] as const) rows[kind].torch = j.ok && j[kind] ? j[kind] : { error: j.error ?? "no result" };
+      } catch {
+        for (const kind of ["mlp", "cnn"] as const) rows[kind].torch = { error: `no JSON (exit ${r.status}): ${(r.stderr ?? "").trim().split("\n").pop() ?? ""}` };
+      }
+      for (const kind of ["mlp", "cnn"] as const) if (rows[kind].torch?.samplesPerS) o.log(`  train ${kind}: PyTorch ${rows[kind].torch!.samplesPerS!.toFixed(0)} samples/s`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  } else {
+    for (const kind of ["mlp", "cnn"] as const) rows[kind].torch = { error: o.quick ? "not run in --quick" : "no python" };
+  }
+
+  const MiB = 2 ** 20;
+  return {
+    rows,
+    checks,
+    torchVersion,
+    memory: {
+      rssBeforeMiB: +(mem0.rss / MiB).toFixed(1),
+      rssAfterMiB: +(mem1.rss / MiB).toFixed(1),
+      heapGrowthMiB: +((mem1.heapUsed + mem1.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers) / MiB).toFixed(1),
+      peakRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
+    },
+  };
+}
+
+/** Markdown table of the training rows (ratios: typetorch ÷ other, > 1 = typetorch faster). */
+export function trainingTable(r: TrainingResult, mdTable: (head: string[], rows: string[][]) => string): string {
+  const cell = (c?: TrainCell) => (c?.samplesPerS !== undefined ? c.samplesPerS.toFixed(0) : c?.error ? `— (${c.error})` : "—");
+  const ratio = (a?: TrainCell, b?: TrainCell) => (a?.samplesPerS && b?.samplesPerS ? `${(a.samplesPerS / b.samplesPerS).toPrecision(3)}×` : "—");
+  const head = ["model (samples/s)", "typetorch (eager)", "TF.js cpu", "TF.js wasm", `PyTorch${r.torchVersion ? " " + r.torchVersion : ""} (1 thr)`, "tt / TF.js cpu", "tt / TF.js wasm", "tt / PyTorch"];
+  const names = { mlp: "MLP 784-256-128-10, batch 64", cnn: "CNN c16-p-c32-p-fc128-fc10, batch 32" };
+  return mdTable(head, (["mlp", "cnn"] as const).map((k) => {
+    const row = r.rows[k];
+    return [names[k], cell(row.typetorch), cell(row.tfjsCpu), cell(row.tfjsWasm), cell(row.torch), ratio(row.typetorch, row.tfjsCpu), ratio(row.typetorch, row.tfjsWasm), ratio(row.typetorch, row.torch)];
+  }));
+}
