@@ -23,6 +23,7 @@ import { CrossEntropyLoss, MSELoss } from "./nn/lossModules.js";
 import { crossEntropy, mseLoss } from "./nn/loss.js";
 import type { Optimizer } from "./optim/Optimizer.js";
 import { SGDOptimizer } from "./optim/SGD.js";
+import { useWasmGemm, wasmSgemm } from "./ops/matmul.js";
 import { Tensor } from "./Tensor.js";
 import type { AnyTensor } from "./tensorTypes.js";
 import { IndexError } from "../types/errors.js";
@@ -91,10 +92,31 @@ export const stats = { launches: 0 };
 
 type Fn = (...a: unknown[]) => void;
 const fnCache = new Map<string, Fn>();
+
+// The WASM GEMM hook of the fused gemm kernels (`codegen/fused.ts` `gemmSource`): a float32 product
+// that eager `matmul` would run in the WebAssembly SIMD GEMM (`useWasmGemm`, same m, k, n) runs in
+// it here too, so compiled products equal eager's bit for bit. The offset arrays are reused: no
+// allocation per launch.
+const cOff = [0];
+const aOff = [0];
+const bOff = [0];
+function sgemm(
+  C: Float32Array, co: number, A: Float32Array, ao: number, sam: number, sak: number,
+  B: Float32Array, bo: number, sbk: number, sbn: number, m: number, k: number, n: number,
+): boolean {
+  if (!useWasmGemm(m, k, n)) return false;
+  cOff[0] = co;
+  aOff[0] = ao;
+  bOff[0] = bo;
+  wasmSgemm(C, cOff, A, aOff, sam, sak, B, bOff, sbk, sbn, m, k, n);
+  return true;
+}
+
+/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm` hook in scope. */
 function kernelFn(text: string): Fn {
   let f = fnCache.get(text);
   if (!f) {
-    f = new Function(text)() as Fn;
+    f = new Function("sgemm", text)(sgemm) as Fn;
     fnCache.set(text, f);
   }
   return f;

@@ -111,7 +111,16 @@ export const Net = compiled.defineKernels({
   "kernels": {
     "linear_relu": `"use strict";
 const fr = Math.fround;
+const SG = typeof sgemm === "function" ? sgemm : null;
 return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {
+if (SG !== null && SG(C, co, A, ao, K, 1, B, bo, 1, K, M, K, N)) {
+for (let i = 0, q = 0; i < M; i++) {
+for (let j = 0; j < N; j++, q++) {
+const acc = C[co + q]; { const o = q, jj = j; const v = fr(fr(acc) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
+}
+}
+return;
+}
 const M4 = M - (M % 4), N4 = N - (N % 4);
 for (let j = 0, p = 0; j < N4; j += 4) {
 for (let k = 0; k < K; k++) { P[p + 0] = B[bo + (j + 0) * K + k]; P[p + 1] = B[bo + (j + 1) * K + k]; P[p + 2] = B[bo + (j + 2) * K + k]; P[p + 3] = B[bo + (j + 3) * K + k]; p += 4; }
@@ -199,7 +208,16 @@ for (let k = 0; k < K; k++) s += A[ao + (i) * K + k] * B[bo + (j) * K + k];
 };`,
     "linear": `"use strict";
 const fr = Math.fround;
+const SG = typeof sgemm === "function" ? sgemm : null;
 return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {
+if (SG !== null && SG(C, co, A, ao, K, 1, B, bo, 1, K, M, K, N)) {
+for (let i = 0, q = 0; i < M; i++) {
+for (let j = 0; j < N; j++, q++) {
+const acc = C[co + q]; { const o = q, jj = j; C[co + o] = fr(fr(acc) + bias[jj]); }
+}
+}
+return;
+}
 const M4 = M - (M % 4), N4 = N - (N % 4);
 for (let j = 0, p = 0; j < N4; j += 4) {
 for (let k = 0; k < K; k++) { P[p + 0] = B[bo + (j + 0) * K + k]; P[p + 1] = B[bo + (j + 1) * K + k]; P[p + 2] = B[bo + (j + 2) * K + k]; P[p + 3] = B[bo + (j + 3) * K + k]; p += 4; }
@@ -287,7 +305,16 @@ for (let k = 0; k < K; k++) s += A[ao + (i) * K + k] * B[bo + (j) * K + k];
 };`,
     "linear_grad": `"use strict";
 const fr = Math.fround;
+const SG = typeof sgemm === "function" ? sgemm : null;
 return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {
+if (SG !== null && SG(C, co, A, ao, 1, M, B, bo, N, 1, M, K, N)) {
+for (let i = 0; i < M; i++) {
+let s = 0;
+for (let k = 0; k < K; k++) s += A[ao + (k) * M + i];
+D[i] = s;
+}
+return;
+}
 const M4 = M - (M % 4), N4 = N - (N % 4);
 for (let j = 0, p = 0; j < N4; j += 4) {
 for (let k = 0; k < K; k++) { P[p + 0] = B[bo + (k) * N + j + 0]; P[p + 1] = B[bo + (k) * N + j + 1]; P[p + 2] = B[bo + (k) * N + j + 2]; P[p + 3] = B[bo + (k) * N + j + 3]; p += 4; }
@@ -381,7 +408,16 @@ D[i] = s;
 };`,
     "linear_input_grad_relu": `"use strict";
 const fr = Math.fround;
+const SG = typeof sgemm === "function" ? sgemm : null;
 return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {
+if (SG !== null && SG(C, co, A, ao, K, 1, B, bo, N, 1, M, K, N)) {
+for (let i = 0, q = 0; i < M; i++) {
+for (let j = 0; j < N; j++, q++) {
+const acc = C[co + q]; { const o = q, jj = j; C[co + o] = fr(fr(acc) * (E[o] > 0 ? 1 : 0)); }
+}
+}
+return;
+}
 const M4 = M - (M % 4), N4 = N - (N % 4);
 for (let j = 0, p = 0; j < N4; j += 4) {
 for (let k = 0; k < K; k++) { P[p + 0] = B[bo + (k) * N + j + 0]; P[p + 1] = B[bo + (k) * N + j + 1]; P[p + 2] = B[bo + (k) * N + j + 2]; P[p + 3] = B[bo + (k) * N + j + 3]; p += 4; }

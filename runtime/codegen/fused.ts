@@ -32,6 +32,14 @@ export interface GemmOptions {
  * B, summing over k in order), with optional transposed operands and a fused epilogue:
  * `gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D)`. `P` is scratch of ≥ K·N elements.
  *
+ * Float32 products that the eager runtime runs in its WebAssembly SIMD GEMM (`ops/matmul.ts`,
+ * `useWasmGemm`) go through the same GEMM here: the text is evaluated with a free `sgemm` hook
+ * (`new Function("sgemm", text)(hook)`, see `runtime/compiled.ts`), called as
+ * `sgemm(C, co, A, ao, sam, sak, B, bo, sbk, sbn, M, K, N)` with the operands' element strides; when
+ * it returns true it has written the float32 product into C, and the epilogue then runs as a
+ * separate pass over C — so it sees the product exactly as eager's next op does. Without the hook
+ * (or when it returns false: small products, no WebAssembly) the JS loops below run.
+ *
  * @example
  * // y = relu(x · Wᵀ + b), as nn.Linear followed by nn.ReLU:
  * gemmSource({ bT: true, epilogue: (acc, o, j) => `const v = fr(fr(${acc}) + bias[${j}]); C[co + ${o}] = v <= 0 ? 0 : v;` });
@@ -57,10 +65,20 @@ export function gemmSource(opts: GemmOptions = {}): string {
   const stores: string[] = [];
   for (let i = 0; i < 4; i++) for (let j = 0; j < 4; j++) stores.push(store(`(i + ${i}) * N + j + ${j}`, `j + ${j}`, acc(i, j)));
   const pack = [0, 1, 2, 3].map((t) => `P[p + ${t}] = ${B("k", `j + ${t}`)};`).join(" ");
+  const rowSum = opts.rowSumA ? ["for (let i = 0; i < M; i++) {", "let s = 0;", `for (let k = 0; k < K; k++) s += ${A("i", "k")};`, "D[i] = s;", "}"] : [];
+  // element strides of A(i, k) and B(k, j), for the WASM GEMM
+  const aStrides = opts.aT ? "1, M" : "K, 1";
+  const bStrides = opts.bT ? "1, K" : "N, 1";
   return [
     '"use strict";',
     "const fr = Math.fround;",
+    'const SG = typeof sgemm === "function" ? sgemm : null;',
     "return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {",
+    `if (SG !== null && SG(C, co, A, ao, ${aStrides}, B, bo, ${bStrides}, M, K, N)) {`,
+    ...(opts.epilogue ? ["for (let i = 0, q = 0; i < M; i++) {", "for (let j = 0; j < N; j++, q++) {", `const acc = C[co + q]; ${store("q", "j", "acc")}`, "}", "}"] : []),
+    ...rowSum,
+    "return;",
+    "}",
     "const M4 = M - (M % 4), N4 = N - (N % 4);",
     "for (let j = 0, p = 0; j < N4; j += 4) {",
     `for (let k = 0; k < K; k++) { ${pack} p += 4; }`,
@@ -88,7 +106,7 @@ export function gemmSource(opts: GemmOptions = {}): string {
     store("i * N + j", "j", "s"),
     "}",
     "}",
-    ...(opts.rowSumA ? ["for (let i = 0; i < M; i++) {", "let s = 0;", `for (let k = 0; k < K; k++) s += ${A("i", "k")};`, "D[i] = s;", "}"] : []),
+    ...rowSum,
     "};",
   ].join("\n");
 }
@@ -150,7 +168,8 @@ export function softmaxRowsSource(log: boolean, round: boolean): string {
  * Text of cross-entropy over logits `X` (`rows × cols`) with class indices `T`, mean-reduced,
  * fused with its gradient: `ce(L, G, X, T, rows, cols, bad)` writes the loss into `L[0]` and
  * `∂loss/∂X = (softmax(X) − onehot(T)) / rows` into `G` — softmax, the loss and its backward
- * in one pass. `bad(v)` is called (and throws) for a class index outside `[0, cols)`.
+ * in one pass. The gradient is rounded as eager autograd through `logSoftmax` + `nllLoss` rounds it:
+ * `g = fr(1/rows)`, `gS = fr(g / Σ e)`, `fr(gS · e_j)`, minus `g` at the target. `bad(v)` is called (and throws) for a class index outside `[0, cols)`.
  *
  * @example
  * crossEntropySource();
@@ -160,6 +179,7 @@ export function crossEntropySource(): string {
     '"use strict";',
     "const fr = Math.fround;",
     "return function ce(L, G, X, T, rows, cols, bad) {",
+    "const gInv = fr(1 / rows);",
     "let total = 0;",
     "for (let r = 0; r < rows; r++) {",
     "const base = r * cols;",
@@ -172,7 +192,8 @@ export function crossEntropySource(): string {
     "for (let j = 0; j < cols; j++) s += fr(Math.exp(fr(X[base + j] - m)));",
     "const lse = fr(Math.log(fr(s)));",
     "total += fr(fr(X[base + t] - m) - lse);",
-    "for (let j = 0; j < cols; j++) G[base + j] = fr((fr(Math.exp(fr(fr(X[base + j] - m) - lse))) - (j === t ? 1 : 0)) / rows);",
+    "const gS = fr(gInv / fr(s));",
+    "for (let j = 0; j < cols; j++) { const d = fr(gS * fr(Math.exp(fr(X[base + j] - m)))); G[base + j] = j === t ? fr(d - gInv) : d; }",
     "}",
     "L[0] = fr(-fr(total) / rows);",
     "};",
@@ -181,7 +202,8 @@ export function crossEntropySource(): string {
 
 /**
  * Text of the mean squared error fused with its gradient: `mse(L, G, Y, T, n)` writes
- * `mean((Y − T)²)` into `L[0]` and `2(Y − T)/n` into `G`.
+ * `mean((Y − T)²)` into `L[0]` and `2(Y − T)/n` into `G`, rounded as eager autograd of
+ * `d.mul(d).mean()` rounds it (`∂mean = fr(1/n)`, then `d·g` from each factor, summed).
  *
  * @example
  * mseSource();
@@ -192,7 +214,8 @@ export function mseSource(): string {
     "const fr = Math.fround;",
     "return function mse(L, G, Y, T, n) {",
     "let s = 0;",
-    "for (let i = 0; i < n; i++) { const d = fr(Y[i] - T[i]); s += fr(d * d); G[i] = fr(fr(2 * d) / n); }",
+    "const gInv = fr(1 / n);",
+    "for (let i = 0; i < n; i++) { const d = fr(Y[i] - T[i]); s += fr(d * d); G[i] = fr(2 * fr(gInv * d)); }",
     "L[0] = fr(fr(s) / n);",
     "};",
   ].join("\n");
@@ -212,18 +235,19 @@ export function sgdSource(): string {
     '"use strict";',
     "const fr = Math.fround;",
     "return function sgd(Ps, Gs, Bs, h) {",
-    "const lr = h[0], mu = h[1], damp = h[2], wd = h[3], nesterov = h[4] !== 0, maximize = h[5] !== 0, first = h[6] !== 0;",
+    "// the hyper-parameters are float32 scalar operands in eager's tensor ops (x.mul(alpha)): rounded as they are there",
+    "const lr = fr(-h[0]), mu = fr(h[1]), damp1 = fr(1 - h[2]), wd = fr(h[3]), nesterov = h[4] !== 0, maximize = h[5] !== 0, first = h[6] !== 0;",
     "for (let t = 0; t < Ps.length; t++) {",
     "const P = Ps[t], G = Gs[t], Bf = Bs[t], n = P.length;",
     "for (let i = 0; i < n; i++) {",
     "let d = maximize ? -G[i] : G[i];",
-    "if (wd !== 0) d = fr(d + fr(wd * P[i]));",
+    "if (wd !== 0) d = fr(d + fr(P[i] * wd));",
     "if (mu !== 0) {",
-    "const b = first ? d : fr(fr(Bf[i] * mu) + fr((1 - damp) * d));",
+    "const b = first ? d : fr(fr(Bf[i] * mu) + fr(d * damp1));",
     "Bf[i] = b;",
-    "d = nesterov ? fr(d + fr(mu * b)) : b;",
+    "d = nesterov ? fr(d + fr(b * mu)) : b;",
     "}",
-    "P[i] = fr(P[i] + fr(-lr * d));",
+    "P[i] = fr(P[i] + fr(d * lr));",
     "}",
     "}",
     "};",
