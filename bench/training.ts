@@ -15,10 +15,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { wasm } from "../runtime/backend/wasm.js";
+import { gemmThreads } from "../runtime/ops/matmul.js";
 import { data, nn, optim, torch } from "../runtime/index.js";
 import { missingTrainingKernels, registerTfjsGradients } from "./tfjs_gradients.js";
 
-export type TrainEngine = "typetorch" | "tfjsCpu" | "tfjsWasm" | "torch";
+export type TrainEngine = "typetorch" | "typetorch2" | "tfjsCpu" | "tfjsWasm" | "torch";
 export interface TrainCell {
   samplesPerS?: number;
   error?: string;
@@ -178,10 +179,20 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
   for (const kind of ["mlp", "cnn"] as const) {
     const bs = BATCH[kind];
     const nb = Math.floor(N / bs);
+    // One GEMM thread (the "typetorch" row), then two where backend/threads.ts has them.
+    const minMacs = gemmThreads.minMacs;
+    gemmThreads.minMacs = Infinity;
     const t = typetorchTrainer(kind, X, Y, nb);
     rows[kind].typetorch = { samplesPerS: rate(t.step, bs, T.warm, T.sample, T.samples) };
     rows[kind].typetorch!.lastLoss = t.loss();
+    gemmThreads.minMacs = minMacs;
     o.log(`  train ${kind}: typetorch ${rows[kind].typetorch!.samplesPerS!.toFixed(0)} samples/s`);
+    if (wasm.shared) {
+      const t2 = typetorchTrainer(kind, X, Y, nb);
+      rows[kind].typetorch2 = { samplesPerS: rate(t2.step, bs, T.warm, T.sample, T.samples) };
+      rows[kind].typetorch2!.lastLoss = t2.loss();
+      o.log(`  train ${kind}: typetorch (2 GEMM threads) ${rows[kind].typetorch2!.samplesPerS!.toFixed(0)} samples/s`);
+    }
   }
   const mem1 = process.memoryUsage();
 
@@ -266,10 +277,11 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
 export function trainingTable(r: TrainingResult, mdTable: (head: string[], rows: string[][]) => string): string {
   const cell = (c?: TrainCell) => (c?.samplesPerS !== undefined ? c.samplesPerS.toFixed(0) : c?.error ? `— (${c.error})` : "—");
   const ratio = (a?: TrainCell, b?: TrainCell) => (a?.samplesPerS && b?.samplesPerS ? `${(a.samplesPerS / b.samplesPerS).toPrecision(3)}×` : "—");
-  const head = ["model (samples/s)", "typetorch (eager)", "TF.js cpu", "TF.js wasm", `PyTorch${r.torchVersion ? " " + r.torchVersion : ""} (1 thr)`, "tt / TF.js cpu", "tt / TF.js wasm", "tt / PyTorch"];
+  const two = r.rows.mlp.typetorch2 !== undefined || r.rows.cnn.typetorch2 !== undefined;
+  const head = ["model (samples/s)", "typetorch (eager, 1 thr)", ...(two ? ["typetorch (2 GEMM thr)"] : []), "TF.js cpu", "TF.js wasm", `PyTorch${r.torchVersion ? " " + r.torchVersion : ""} (1 thr)`, "tt / TF.js cpu", "tt / TF.js wasm", "tt / PyTorch"];
   const names = { mlp: "MLP 784-256-128-10, batch 64", cnn: "CNN c16-p-c32-p-fc128-fc10, batch 32" };
   return mdTable(head, (["mlp", "cnn"] as const).map((k) => {
     const row = r.rows[k];
-    return [names[k], cell(row.typetorch), cell(row.tfjsCpu), cell(row.tfjsWasm), cell(row.torch), ratio(row.typetorch, row.tfjsCpu), ratio(row.typetorch, row.tfjsWasm), ratio(row.typetorch, row.torch)];
+    return [names[k], cell(row.typetorch), ...(two ? [cell(row.typetorch2)] : []), cell(row.tfjsCpu), cell(row.tfjsWasm), cell(row.torch), ratio(row.typetorch, row.tfjsCpu), ratio(row.typetorch, row.tfjsWasm), ratio(row.typetorch, row.torch)];
   }));
 }

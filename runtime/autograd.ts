@@ -82,22 +82,27 @@ export function record(out: AnyTensor, name: string, inputs: readonly (AnyTensor
 export function runBackward(root: AnyTensor, grad: AnyTensor, retainGraph: boolean): void {
   const order: AnyTensor[] = [];
   const seen = new Set<AnyTensor>();
-  // Iterative DFS: a deep network would overflow a recursive one.
-  const stack: [AnyTensor, number][] = [[root, 0]];
+  // Iterative DFS: a deep network would overflow a recursive one. Two parallel stacks (tensor,
+  // next input to visit), no tuple per node.
+  const stack: AnyTensor[] = [root];
+  const next: number[] = [0];
   seen.add(root);
   while (stack.length > 0) {
-    const top = stack[stack.length - 1]!;
-    const [t, i] = top;
+    const top = stack.length - 1;
+    const t = stack[top]!;
+    const i = next[top]!;
     const fn = t.gradFn;
     if (fn && i < fn.inputs.length) {
-      top[1]++;
+      next[top] = i + 1;
       const inp = fn.inputs[i];
       if (inp && inp.requiresGrad && !seen.has(inp)) {
         seen.add(inp);
-        stack.push([inp, 0]);
+        stack.push(inp);
+        next.push(0);
       }
     } else {
       stack.pop();
+      next.pop();
       order.push(t);
     }
   }
@@ -120,12 +125,14 @@ export function runBackward(root: AnyTensor, grad: AnyTensor, retainGraph: boole
       }
       if (t._retainsGrad) t._accumulateGrad(g);
       const gs = anomaly.on ? runBackwardChecked(fn.name, () => fn.backward(g), fn.forwardTrace) : fn.backward(g);
-      fn.inputs.forEach((inp, j) => {
+      const ins = fn.inputs;
+      for (let j = 0; j < ins.length; j++) {
+        const inp = ins[j];
         const gi = gs[j];
-        if (!inp || !inp.requiresGrad || !gi) return;
+        if (!inp || !inp.requiresGrad || !gi) continue;
         const prev = grads.get(inp);
         grads.set(inp, prev ? prev.add(gi) : gi);
-      });
+      }
       if (!retainGraph) fn.released = true;
       grads.delete(t);
     }

@@ -16,13 +16,15 @@
  */
 import { ValueError } from "../types/errors.js";
 import { isGradEnabled } from "./autograd.js";
-import { crossEntropySource, mseSource, sgdSource } from "./codegen/fused.js";
+import { adamSource, crossEntropySource, mseSource, sgdSource } from "./codegen/fused.js";
 import { type KernelHook, ModuleBase } from "./nn/Module.js";
 import type { ParameterTensor } from "./nn/Parameter.js";
 import { CrossEntropyLoss, MSELoss } from "./nn/lossModules.js";
 import { crossEntropy, mseLoss } from "./nn/loss.js";
 import type { Optimizer } from "./optim/Optimizer.js";
 import { SGDOptimizer } from "./optim/SGD.js";
+import { AdamBase, type AdamState } from "./optim/Adam.js";
+import { AdamWOptimizer } from "./optim/AdamW.js";
 import { useWasmGemm, wasmSgemm } from "./ops/matmul.js";
 import { Tensor } from "./Tensor.js";
 import type { AnyTensor } from "./tensorTypes.js";
@@ -385,7 +387,8 @@ function lossKind(fn: unknown): LossKind | string {
  *
  * Compiled: models with registered kernels that include a backward; `nn.CrossEntropyLoss()` /
  * `nn.MSELoss()` (mean reduction, default options) or `nn.functional.crossEntropy` / `mseLoss`;
- * `optim.SGD` with any options. Anything else runs the same step op by op (with a one-time
+ * `optim.SGD`, `optim.Adam` and `optim.AdamW` with any options (Adam's moments and step counts live in
+ * the optimizer's `state`, as eager's). Anything else runs the same step op by op (with a one-time
  * warning saying why), so the result is the same either way.
  *
  * @example
@@ -406,7 +409,7 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
   let reason: string | undefined =
     !kernels ? "the model has no compiled kernels (import its .kernels.generated module or call model.useKernels)"
     : !kernels.program.backward ? `the compiled program of ${kernels.program.name} has no backward`
-    : !(optimizer instanceof SGDOptimizer) ? "only optim.SGD updates are compiled"
+    : !(optimizer instanceof SGDOptimizer || optimizer instanceof AdamBase) ? "only optim.SGD, optim.Adam and optim.AdamW updates are compiled"
     : kind !== "crossEntropy" && kind !== "mse" ? kind
     : undefined;
   const attached = reason === undefined ? kernels!._attach(model) : null;
@@ -421,7 +424,10 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
   const grads = new Map<string, AnyTensor>();
   const lossBuf = new Float32Array(1);
   const lossFnK = kind === "crossEntropy" ? kernelFn(crossEntropySource()) : kernelFn(mseSource());
+  const isAdam = optimizer instanceof AdamBase;
   const sgdK = kernelFn(sgdSource());
+  const adamK = kernelFn(adamSource());
+  const decoupled = optimizer instanceof AdamWOptimizer;
   const lossArgs: unknown[] = [];
   const bad = (v: number) => {
     throw new IndexError(`crossEntropy: target ${v} is out of bounds for ${kernels?.program.output.shape.at(-1)} classes`);
@@ -440,7 +446,70 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
     }
   };
 
+  // Adam: per group, the arrays the kernel reads (refreshed from the optimizer's state every step,
+  // so eager steps, loadStateDict and amsgrad switched on in between are seen; nothing is allocated
+  // once the state exists).
+  let adamGroups: { params: ParameterTensor[]; ps: unknown[]; gs: unknown[]; ms: unknown[]; vs: unknown[]; xs: unknown[]; ss: unknown[]; h: Float64Array }[] = [];
+  const own = (t: AnyTensor | undefined, shape: readonly number[]): AnyTensor => {
+    if (t && t.dtype === "float32" && t.device === "cpu" && t._offset === 0 && t.isContiguous()) return t;
+    const o = Tensor._empty(shape, "float32") as AnyTensor;
+    const d = o._data as Float32Array;
+    d.fill(0);
+    if (t) {
+      const c = t.to("float32").contiguous();
+      d.set((c._data as Float32Array).subarray(c._offset, c._offset + d.length));
+    }
+    return o;
+  };
+  const prepareAdam = () => {
+    adamGroups = (optimizer as AdamBase).paramGroups.map((g) => {
+      const params = g.params as ParameterTensor[];
+      const n = params.length;
+      return { params, ps: new Array(n), gs: params.map((p) => grads.get([...attached!.params].find(([, q]) => q === p)![0])!._data), ms: new Array(n), vs: new Array(n), xs: new Array(n).fill(null), ss: new Array(n), h: new Float64Array(8) };
+    });
+  };
+  const refreshAdam = () => {
+    const og = (optimizer as AdamBase).paramGroups;
+    const state = (optimizer as AdamBase).state;
+    for (let gi = 0; gi < adamGroups.length; gi++) {
+      const g = adamGroups[gi]!;
+      const o = og[gi]!;
+      for (let i = 0; i < g.params.length; i++) {
+        const p = g.params[i]!;
+        let st = state.get(p) as AdamState | undefined;
+        const ok = (t: AnyTensor | undefined) => t !== undefined && t.dtype === "float32" && t.device === "cpu" && t._offset === 0 && t.isContiguous();
+        if (!st || !ok(st.step) || !ok(st.expAvg) || !ok(st.expAvgSq) || (o.amsgrad && !ok(st.maxExpAvgSq)) || (st.maxExpAvgSq && !ok(st.maxExpAvgSq))) {
+          const fresh: AdamState = {
+            step: own(st?.step, []) as AdamState["step"],
+            expAvg: own(st?.expAvg, p.shape),
+            expAvgSq: own(st?.expAvgSq, p.shape),
+          };
+          if (o.amsgrad || st?.maxExpAvgSq) fresh.maxExpAvgSq = own(st?.maxExpAvgSq, p.shape);
+          st = fresh;
+          state.set(p, st);
+        }
+        g.ps[i] = p._data;
+        g.ms[i] = st.expAvg._data;
+        g.vs[i] = st.expAvgSq._data;
+        g.xs[i] = st.maxExpAvgSq ? st.maxExpAvgSq._data : null;
+        g.ss[i] = st.step._data;
+      }
+      g.h[0] = o.lr;
+      g.h[1] = o.betas[0];
+      g.h[2] = o.betas[1];
+      g.h[3] = o.eps;
+      g.h[4] = o.weightDecay;
+      g.h[5] = o.amsgrad ? 1 : 0;
+      g.h[6] = o.maximize ? 1 : 0;
+      g.h[7] = decoupled ? 1 : 0;
+    }
+  };
+
   const prepareGroups = () => {
+    if (isAdam) {
+      prepareAdam();
+      return;
+    }
     groups = (optimizer as SGDOptimizer).paramGroups.map((g) => {
       const params = g.params as ParameterTensor[];
       let first = false;
@@ -473,7 +542,7 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
     if (!targetOk || y.device !== "cpu") return eager(x, y);
     const xc = x.contiguous();
     const yc = y.contiguous();
-    if (groups.length === 0 || current === null) {
+    if ((isAdam ? adamGroups.length === 0 : groups.length === 0) || current === null) {
       prepareGrads();
       prepareGroups();
     }
@@ -486,7 +555,7 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
       lossArgs.length = 0;
       if (kind === "crossEntropy") lossArgs.push(lossBuf, dOut, out, null, outShape[0], outShape[1], bad);
       else lossArgs.push(lossBuf, dOut, out, null, outShape.reduce((a, b) => a * b, 1));
-      launches = plan.fwd.length + 1 + plan.bwd.length + groups.length;
+      launches = plan.fwd.length + 1 + plan.bwd.length + (isAdam ? adamGroups.length : groups.length);
     }
     prepareGrads();
     plan.refresh(xc._offset === 0 ? (xc._data as Float32Array) : (xc._data as Float32Array).subarray(xc._offset));
@@ -494,6 +563,15 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
     lossArgs[3] = yc._offset === 0 ? yc._data : (yc._data as Float64Array).subarray(yc._offset);
     lossFnK(...lossArgs);
     Bound.run(plan.bwd);
+    if (isAdam) {
+      stats.launches += 1 + adamGroups.length;
+      refreshAdam();
+      for (let gi = 0; gi < adamGroups.length; gi++) {
+        const g = adamGroups[gi]!;
+        adamK(g.ps, g.gs, g.ms, g.vs, g.xs, g.ss, g.h);
+      }
+      return lossBuf[0]!;
+    }
     stats.launches += 1 + groups.length;
     const og = (optimizer as SGDOptimizer).paramGroups;
     for (let gi = 0; gi < groups.length; gi++) {

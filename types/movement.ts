@@ -473,18 +473,22 @@ export type ExpandShape<S extends Shape, N extends Shape, Kn extends Konst = Kon
  * expandShape([3, 1], [2, 3, 4]); // [2, 3, 4]
  */
 export function expandShape(shape: readonly number[], next: readonly number[]): number[] {
-  const bad = () => new ShapeError(expandMsg(shapeStr(shape), shapeStr(next)));
-  if (next.length < shape.length) throw bad();
+  if (next.length < shape.length) throw expandError(shape, next);
   const out = new Array<number>(next.length);
   for (let i = 1; i <= next.length; i++) {
     const n = next[next.length - i]!;
     const s = i <= shape.length ? shape[shape.length - i]! : undefined;
     if (n === -1) {
-      if (s === undefined) throw bad();
+      if (s === undefined) throw expandError(shape, next);
       out[next.length - i] = s;
-    } else if (!Number.isInteger(n) || n < 0) throw bad();
+    } else if (!Number.isInteger(n) || n < 0) throw expandError(shape, next);
     else if (s === undefined || s === n || s === 1) out[next.length - i] = n;
-    else throw bad();
+    else throw expandError(shape, next);
   }
   return out;
+}
+
+// A function of its own, not a closure per call: expand runs in every reduction's backward.
+function expandError(shape: readonly number[], next: readonly number[]): ShapeError {
+  return new ShapeError(expandMsg(shapeStr(shape), shapeStr(next)));
 }

@@ -13,6 +13,7 @@
  * if (wasm.available) { wasm.reset(); const p = wasm.place(A); wasm.run("gemm", gemmWasm, "gemm", [...]); }
  */
 import { simdProbeWasm } from "../codegen/wasm.js";
+import { KernelWorker, threadsAvailable } from "./threads.js";
 
 const PAGE = 65536;
 
@@ -80,10 +81,32 @@ class WasmBackend {
   private f32view = new Float32Array(0);
   private top = 0;
   private readonly instances = new Map<string, WasmExports>();
+  private readonly modules = new Map<string, object>();
+  private readonly workers = new Map<string, KernelWorker | null>();
+  private sharedMem: boolean | undefined;
+
+  /**
+   * Whether the memory is shared, so kernels can also run on a worker thread (`backend/threads.ts`);
+   * modules must then import a shared memory (`gemmWasm(true, ...)`). Decided when first asked.
+   */
+  get shared(): boolean {
+    if (this.sharedMem === undefined) {
+      let ok = this.available && threadsAvailable();
+      if (ok) {
+        try {
+          new WA!.Memory({ initial: 1, maximum: 65536, shared: true });
+        } catch {
+          ok = false;
+        }
+      }
+      this.sharedMem = ok;
+    }
+    return this.sharedMem;
+  }
 
   private memory(): WasmMemory {
     if (!this.mem) {
-      this.mem = new WA!.Memory({ initial: 16 });
+      this.mem = this.shared ? new WA!.Memory({ initial: 16, maximum: 65536, shared: true }) : new WA!.Memory({ initial: 16 });
       this.f32view = new Float32Array(this.mem.buffer);
     }
     return this.mem;
@@ -122,11 +145,40 @@ class WasmBackend {
   run(key: string, source: () => Uint8Array, fn: string, args: readonly number[]): void {
     let ex = this.instances.get(key);
     if (!ex) {
-      const mod = new WA!.Module(source());
-      ex = new WA!.Instance(mod, { env: { mem: this.memory() } }).exports;
+      ex = new WA!.Instance(this.module(key, source), { env: { mem: this.memory() } }).exports;
       this.instances.set(key, ex);
     }
     (ex[fn] as (...a: readonly number[]) => void)(...args);
+  }
+
+  private module(key: string, source: () => Uint8Array): object {
+    let mod = this.modules.get(key);
+    if (!mod) {
+      mod = new WA!.Module(source());
+      this.modules.set(key, mod);
+    }
+    return mod;
+  }
+
+  /**
+   * A worker thread running export `fn` (of `nargs` i32 arguments) of module `key` against this
+   * memory, ready to take a job; null when there are no threads (then run it all here) or while
+   * the worker is still starting (the first call waits up to 2 s for it).
+   */
+  worker(key: string, source: () => Uint8Array, fn: string, nargs: number): KernelWorker | null {
+    if (!this.shared) return null;
+    let w = this.workers.get(key);
+    if (w === undefined) {
+      try {
+        w = new KernelWorker(this.module(key, source), this.memory(), fn, nargs);
+        this.workers.set(key, w);
+        return w.ready(2000) ? w : null;
+      } catch {
+        this.workers.set(key, null);
+        return null;
+      }
+    }
+    return w && w.ready() ? w : null;
   }
 }
 

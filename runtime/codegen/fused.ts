@@ -254,6 +254,50 @@ export function sgdSource(): string {
   ].join("\n");
 }
 
+/**
+ * Text of one Adam (or AdamW) step over a whole param group in one launch: PyTorch 1.13's
+ * single-tensor update (`optim/Adam.ts`), rounding where its tensor ops round:
+ * `adam(Ps, Gs, Ms, Vs, Xs, Ss, h)` with parameter, gradient, first and second moment arrays,
+ * the amsgrad maxima (`Xs`, entries unused without amsgrad), the per-parameter step counts
+ * (one-element float32 arrays, incremented here) and
+ * `h = [lr, beta1, beta2, eps, weightDecay, amsgrad, maximize, decoupled]` (`decoupled`: AdamW's
+ * decay). The bias corrections are computed in doubles from the float32 step, as eager does.
+ *
+ * @example
+ * adamSource();
+ */
+export function adamSource(): string {
+  return [
+    '"use strict";',
+    "const fr = Math.fround;",
+    "return function adam(Ps, Gs, Ms, Vs, Xs, Ss, h) {",
+    "const lrD = h[0], b1D = h[1], b2D = h[2], wdD = h[4], ams = h[5] !== 0, maximize = h[6] !== 0, decoupled = h[7] !== 0;",
+    "// scalar operands of eager's float32 tensor ops are rounded to float32 there: rounded here too",
+    "const b1 = fr(b1D), omb1 = fr(1 - b1D), b2 = fr(b2D), omb2 = fr(1 - b2D), eps = fr(h[3]), wd = fr(wdD), decay = fr(1 - lrD * wdD);",
+    "const l2 = !decoupled && wdD !== 0;",
+    "for (let t = 0; t < Ps.length; t++) {",
+    "const P = Ps[t], G = Gs[t], M = Ms[t], V = Vs[t], X = Xs[t], S = Ss[t], n = P.length;",
+    "S[0] = fr(S[0] + 1);",
+    "const step = S[0];",
+    "const stepSize = lrD / (1 - b1D ** step);",
+    "const bc2s = fr(Math.sqrt(1 - b2D ** step)), nss = fr(-stepSize);",
+    "for (let i = 0; i < n; i++) {",
+    "if (decoupled) P[i] = fr(P[i] * decay);",
+    "let g = maximize ? -G[i] : G[i];",
+    "if (l2) g = fr(g + fr(P[i] * wd));",
+    "const m = fr(fr(M[i] * b1) + fr(g * omb1));",
+    "M[i] = m;",
+    "let v = fr(fr(V[i] * b2) + fr(fr(g * omb2) * g));",
+    "V[i] = v;",
+    "if (ams) { v = Math.max(X[i], v); X[i] = v; }",
+    "const denom = fr(fr(fr(Math.sqrt(v)) / bc2s) + eps);",
+    "P[i] = fr(P[i] + fr(fr(m * nss) / denom));",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
 // ---------------------------------------------------------------------------------------------
 // WGSL (emitted with `typetorch compile --target wgsl`)
 // ---------------------------------------------------------------------------------------------

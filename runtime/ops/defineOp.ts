@@ -2,7 +2,7 @@ import type { AnyTensor } from "../tensorTypes.js";
 import { broadcastShapes } from "../../types/broadcast.js";
 import { DTypeError } from "../../types/errors.js";
 import { anomaly, checkForward } from "../anomaly.js";
-import { needsGrad, record } from "../autograd.js";
+import { type GradNode, needsGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
 import { coalesce, elementwiseSource, inputNames, type ReduceTemplate, reduceSource } from "../codegen/js.js";
 import type { DType } from "../dtype.js";
@@ -113,37 +113,148 @@ export function runElementwise(
 ): AnyTensor {
   const reason = def.rejects?.(promoted, inputs);
   if (reason) throw new DTypeError(`${def.name}: ${reason}`);
-  let shape: number[] = inputs.length > 0 ? [...inputs[0]!.shape] : [];
-  for (let i = 1; i < inputs.length; i++) shape = broadcastShapes(def.name, shape, inputs[i]!.shape);
+  const nIn = inputs.length;
+  let shape: readonly number[] = nIn > 0 ? inputs[0]!.shape : [];
+  for (let i = 1; i < nIn; i++) {
+    const s = inputs[i]!.shape;
+    if (s !== shape && !sameShape(s, shape)) shape = broadcastShapes(def.name, shape, s);
+  }
   const outDtype = def.dtype(promoted);
   const device = deviceOf(def.name, inputs, into);
   let out: AnyTensor;
   if (into) {
     broadcastShapes(def.name, into.shape, shape);
-    shape = [...into.shape];
+    shape = into.shape;
     out = into;
-  } else out = Tensor._empty(shape, device === "cpu" ? outDtype : (gpuType(def.name, outDtype), outDtype), device);
-  const strides = [out._strides, ...inputs.map((t) => broadcastStrides(t, shape))];
-  const c = coalesce(shape, strides);
-  const rank = c.shape.length;
-  const names = [...inputNames(inputs.length), ...scalars.map((_, k) => `p${k}`)];
-  const raw = def.js(names, promoted);
-  // int64 lives in doubles, where integer results can come out as -0 (0 · -1, trunc(-0.5));
-  // an integer has no -0, and `+ 0` makes it the 0 that toArray/item should show.
-  const expr = out.dtype === "int64" ? `(${raw}) + 0` : raw;
-  // Keyed by the expression itself: several defs share a name (div and its rounding modes, the
-  // casts), and a key by name would hand one of them another's cached kernel.
-  const key = `ew:${expr}:${inputs.length}:${scalars.length}:${rank}`;
-  if (device !== "cpu") deviceElementwise(def, inputs, scalars, promoted, out, c);
-  else cpu.run(key, () => elementwiseSource(expr, inputs.length, rank, scalars.length), [
-    out._data, out._offset, c.strides[0], inputs.map((t) => t._data), inputs.map((t) => t._offset), c.strides.slice(1), c.shape, scalars,
-  ]);
+  } else out = Tensor._empty([...shape], device === "cpu" ? outDtype : (gpuType(def.name, outDtype), outDtype), device);
+  if (device !== "cpu") {
+    const c = coalesce(shape, [out._strides, ...inputs.map((t) => broadcastStrides(t, shape))]);
+    deviceElementwise(def, inputs, scalars, promoted, out, c);
+  } else if (!into && allFlat(inputs, shape)) {
+    // Fast path: every input is a dense row-major tensor of the output's shape or one element
+    // broadcast, so the loop is one flat dim with unit (or zero) strides: what `coalesce` would
+    // find, without its allocations.
+    const n = out._data.length;
+    const data = new Array<unknown>(nIn);
+    const offs = new Array<number>(nIn);
+    const xs = new Array<number[]>(nIn);
+    for (let i = 0; i < nIn; i++) {
+      const t = inputs[i]!;
+      data[i] = t._data;
+      offs[i] = t._offset;
+      xs[i] = n === 1 || isSingle(t) ? ZERO1 : UNIT1;
+    }
+    const k = ewKernel(def, promoted, out.dtype === "int64", nIn, scalars.length, 1);
+    cpu.run(k.key, k.source, [out._data, out._offset, n === 1 ? ZERO1 : UNIT1, data, offs, xs, [n], scalars]);
+  } else {
+    const strides = [out._strides, ...inputs.map((t) => broadcastStrides(t, shape))];
+    const c = coalesce(shape, strides);
+    const k = ewKernel(def, promoted, out.dtype === "int64", nIn, scalars.length, c.shape.length);
+    cpu.run(k.key, k.source, [out._data, out._offset, c.strides[0], inputs.map((t) => t._data), inputs.map((t) => t._offset), c.strides.slice(1), c.shape, scalars]);
+  }
   if (anomaly.on) checkForward(def.name, out, inputs);
   if (!into && def.backward && needsGrad(inputs)) {
-    const bw = def.backward;
-    record(out, def.gradName, inputs, (g) => bw(g, inputs, out, scalars));
+    if (anomaly.on) {
+      const bw = def.backward;
+      record(out, def.gradName, inputs, (g) => bw(g, inputs, out, scalars));
+    } else out._setGradFn(new EwNode(def.gradName, def.backward, inputs, out, scalars));
   }
   return out;
+}
+
+const UNIT1: number[] = [1];
+const ZERO1: number[] = [0];
+
+function sameShape(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** True when every input is dense row-major with exactly `shape` (no broadcast, no view strides). */
+function allContiguous(inputs: readonly AnyTensor[], shape: readonly number[]): boolean {
+  for (let i = 0; i < inputs.length; i++) if (!allContiguous1(inputs[i]!, shape)) return false;
+  return true;
+}
+
+// Whether every element of `t` is the one at its offset (one element, or one expanded: the
+// gradient of a full reduction, a broadcast scalar).
+function isSingle(t: AnyTensor): boolean {
+  const s = t.shape;
+  const st = t._strides;
+  for (let d = 0; d < s.length; d++) if (s[d] !== 1 && st[d] !== 0) return false;
+  return true;
+}
+
+/** True when every input is dense row-major with exactly `shape` or holds one element (broadcast). */
+function allFlat(inputs: readonly AnyTensor[], shape: readonly number[]): boolean {
+  for (let i = 0; i < inputs.length; i++) {
+    const t = inputs[i]!;
+    if (!isSingle(t) && !allContiguous1(t, shape)) return false;
+  }
+  return true;
+}
+
+function allContiguous1(t: AnyTensor, shape: readonly number[]): boolean {
+  const s = t.shape;
+  if (s.length !== shape.length) return false;
+  const st = t._strides;
+  let acc = 1;
+  for (let d = s.length - 1; d >= 0; d--) {
+    const n = s[d]!;
+    if (n !== shape[d]) return false;
+    if (n !== 1 && st[d] !== acc) return false;
+    acc *= n;
+  }
+  return true;
+}
+
+// The tape node of one recorded elementwise op (what `record` makes, as a class: no closure per call).
+class EwNode implements GradNode {
+  released?: boolean;
+  constructor(
+    readonly name: string,
+    readonly bw: Backward,
+    readonly inputs: readonly AnyTensor[],
+    readonly out: AnyTensor,
+    readonly scalars: readonly unknown[],
+  ) {}
+  backward(g: AnyTensor): readonly (AnyTensor | null)[] {
+    return this.bw(g, this.inputs, this.out, this.scalars);
+  }
+}
+
+// The kernel's cache key and source for `cpu.run` (every CPU kernel launch goes through it).
+interface EwKernel {
+  readonly key: string;
+  readonly source: () => string;
+}
+
+// Elementwise kernels per op def, keyed by what the kernel text depends on (promoted dtype, int64
+// output, arity, scalar count, rank): the expression text and its long cache key are built once,
+// and the same key string (its hash computed once) finds the compiled kernel in `cpu.run`.
+const ewCache = new Map<ElementwiseOpDef, Map<DType, Map<number, EwKernel>>>();
+
+function ewKernel(def: ElementwiseOpDef, promoted: DType, int64: boolean, nIn: number, nScalars: number, rank: number): EwKernel {
+  let byDtype = ewCache.get(def);
+  if (!byDtype) ewCache.set(def, (byDtype = new Map()));
+  let m = byDtype.get(promoted);
+  if (!m) byDtype.set(promoted, (m = new Map()));
+  const code = (((int64 ? 8 : 0) + nIn) * 4096 + nScalars) * 4096 + rank;
+  let k = m.get(code);
+  if (!k) {
+    const names = [...inputNames(nIn), ...Array.from({ length: nScalars }, (_, i) => `p${i}`)];
+    const raw = def.js(names, promoted);
+    // int64 lives in doubles, where integer results can come out as -0 (0 · -1, trunc(-0.5));
+    // an integer has no -0, and `+ 0` makes it the 0 that toArray/item should show.
+    const expr = int64 ? `(${raw}) + 0` : raw;
+    // Keyed by the expression itself: several defs share a name (div and its rounding modes, the
+    // casts), and a key by name would hand one of them another's cached kernel.
+    const key = `ew:${expr}:${nIn}:${nScalars}:${rank}`;
+    k = { key, source: () => elementwiseSource(expr, nIn, rank, nScalars) };
+    m.set(code, k);
+  }
+  return k;
 }
 
 /**
@@ -158,17 +269,50 @@ export function runReduce(def: ReduceOpDef, x: AnyTensor, dims: readonly number[
   const idx = t.withIndex ? Tensor._empty([...outShape], "int64", x.device) : undefined;
   // A 0-d tensor accepts dim 0 / -1 (as PyTorch) and reduces over its one element: it has no
   // such dim to walk, so keep only the dims the tensor has.
-  const red = dims.filter((i) => i < x.ndim);
-  const outerDims = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
-  const o = coalesce(outerDims.map((i) => x.shape[i]!), [outerDims.map((i) => x._strides[i]!)]);
-  const inn = coalesce(red.map((i) => x.shape[i]!), [red.map((i) => x._strides[i]!)]);
-  // A reduction over zero elements still has to write its init value, so keep empty inner loops.
-  const innerShape = red.some((i) => x.shape[i] === 0) ? [0] : inn.shape;
-  const key = `red:${def.name}:${x.dtype}:${o.shape.length}:${innerShape.length}:${scalars.length}`;
-  if (x.device !== "cpu") deviceReduce(def, x, out, idx, o, innerShape, inn.strides[0]!);
-  else cpu.run(key, () => reduceSource(t, o.shape.length, innerShape.length, scalars.length), [
-    out._data, idx?._data, x._data, x._offset, o.strides[0], inn.strides[0], o.shape, innerShape, scalars,
-  ]);
+  let red = dims;
+  for (let i = 0; i < dims.length; i++) if (dims[i]! >= x.ndim) {
+    red = dims.filter((d) => d < x.ndim);
+    break;
+  }
+  let oShape: number[], oStride: number[], innerShape: number[], innerStride: number[];
+  if (x.device === "cpu" && red.length === x.ndim && allContiguous([x], x.shape)) {
+    // Fast path: a full reduction of a dense tensor is one flat inner loop (what `coalesce` finds).
+    const n = x.numel();
+    oShape = UNIT1;
+    oStride = ZERO1;
+    innerShape = [n];
+    innerStride = n === 1 ? ZERO1 : UNIT1;
+  } else {
+    const outerDims = x.shape.map((_, i) => i).filter((i) => !red.includes(i));
+    const o = coalesce(outerDims.map((i) => x.shape[i]!), [outerDims.map((i) => x._strides[i]!)]);
+    const inn = coalesce(red.map((i) => x.shape[i]!), [red.map((i) => x._strides[i]!)]);
+    // A reduction over zero elements still has to write its init value, so keep empty inner loops.
+    innerShape = red.some((i) => x.shape[i] === 0) ? [0] : inn.shape;
+    oShape = o.shape;
+    oStride = o.strides[0]!;
+    innerStride = inn.strides[0]!;
+  }
+  if (x.device !== "cpu") deviceReduce(def, x, out, idx, { shape: oShape, strides: [oStride] }, innerShape, innerStride);
+  else {
+    const key = redKey(def, x.dtype, oShape.length, innerShape.length, scalars.length);
+    cpu.run(key, () => reduceSource(t, oShape.length, innerShape.length, scalars.length), [
+      out._data, idx?._data, x._data, x._offset, oStride, innerStride, oShape, innerShape, scalars,
+    ]);
+  }
   if (anomaly.on) checkForward(def.name, out, [x]);
   return [out, idx];
+}
+
+// Reduction kernel keys per def and dtype, by ranks and scalar count (not rebuilt per call).
+const redKeys = new Map<ReduceOpDef, Map<DType, Map<number, string>>>();
+
+function redKey(def: ReduceOpDef, dtype: DType, outer: number, inner: number, nScalars: number): string {
+  let byDtype = redKeys.get(def);
+  if (!byDtype) redKeys.set(def, (byDtype = new Map()));
+  let m = byDtype.get(dtype);
+  if (!m) byDtype.set(dtype, (m = new Map()));
+  const code = (outer * 4096 + inner) * 4096 + nScalars;
+  let key = m.get(code);
+  if (key === undefined) m.set(code, (key = `red:${def.name}:${dtype}:${outer}:${inner}:${nScalars}`));
+  return key;
 }

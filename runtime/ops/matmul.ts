@@ -54,8 +54,17 @@ export function useWasmGemm(m: number, k: number, n: number): boolean {
   return wasm.available && m * k * n >= WASM_GEMM_MIN_MACS;
 }
 
-const gemmKey = () => (wasm.relaxed ? "gemm:f32:fma" : "gemm:f32");
-const gemmModule = () => gemmWasm(false, wasm.relaxed);
+const gemmKey = () => (wasm.relaxed ? "gemm:f32:fma" : "gemm:f32") + (wasm.shared ? ":shared" : "");
+const gemmModule = () => gemmWasm(wasm.shared, wasm.relaxed);
+
+/**
+ * Products with at least `minMacs` multiply-adds (and N ≥ 2·NR) are split over two threads when
+ * `backend/threads.ts` has them (the columns of C halved at a multiple of NR, so every element is
+ * summed in the same order as on one thread: the result is the same bit for bit). Below it the
+ * hand-off (waking the worker, ~10–50 µs) costs more than the second core saves: measured on
+ * 2 cores, 96³ (0.9 M) is about even, 128³ 1.3×, 256³ 1.6×, 512³ and up 1.8–1.9×.
+ */
+export const gemmThreads = { minMacs: 1 << 20 };
 
 /** Index range [lo, hi) of `data` that strided matrices at `offs` (m×k, strides rs, cs) touch. */
 function span(offs: readonly number[], rows: number, cols: number, rs: number, cs: number): [number, number] {
@@ -99,10 +108,27 @@ export function wasmSgemm(
   const pT = wasm.reserve(sc.t);
   const pC = wasm.reserve(m * n);
   const key = gemmKey();
+  // The worker's half: columns [n0, n) of every product, with scratch of its own.
+  const worker = m * k * n >= gemmThreads.minMacs && n >= 2 * blk.NR ? wasm.worker(key, gemmModule, "gemm", 14) : null;
+  const n0 = worker ? Math.ceil(n / 2 / blk.NR) * blk.NR : n;
+  let wAp = 0, wBp = 0, wT = 0;
+  if (worker) {
+    const sc2 = gemmScratchFloats(n - n0, blk);
+    wAp = wasm.reserve(sc2.ap);
+    wBp = wasm.reserve(sc2.bp);
+    wT = wasm.reserve(sc2.t);
+  }
   for (let t = 0; t < cOffs.length; t++) {
     const pa = pA + 4 * (aOffs[t]! - alo);
     const pb = pB + 4 * (bOffs[t]! - blo);
-    wasm.run(key, gemmModule, "gemm", [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, n, pAp, pBp, pT]);
+    if (worker) {
+      worker.start([pa, sam, sak, pb + 4 * n0 * sbn, sbk, sbn, pC + 4 * n0, n, m, k, n - n0, wAp, wBp, wT]);
+      try {
+        wasm.run(key, gemmModule, "gemm", [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, n0, pAp, pBp, pT]);
+      } finally {
+        worker.finish();
+      }
+    } else wasm.run(key, gemmModule, "gemm", [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, n, pAp, pBp, pT]);
     const f = wasm.f32;
     C.set(f.subarray(pC >> 2, (pC >> 2) + m * n), cOffs[t]!);
   }

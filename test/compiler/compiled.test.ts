@@ -105,13 +105,16 @@ describe("compiled forward", () => {
   });
 });
 
-function trainPair(make: () => Model, lossFn: unknown, opts: Parameters<typeof optim.SGD>[1], data: () => [AnyTensor, AnyTensor], steps = 20) {
+type MakeOpt = (ps: Iterable<AnyTensor>) => optim.Optimizer<{ lr: number }, object>;
+
+function trainPair(make: () => Model, lossFn: unknown, opts: Parameters<typeof optim.SGD>[1] | MakeOpt, data: () => [AnyTensor, AnyTensor], steps = 20, mix?: (i: number) => boolean) {
   torch.manualSeed(7);
   const a = make();
   const b = make();
   b.loadStateDict(a.stateDict());
-  const optA = optim.SGD(a.parameters(), opts as never);
-  const optB = optim.SGD(b.parameters(), opts as never);
+  const mk: MakeOpt = typeof opts === "function" ? opts : (ps) => optim.SGD(ps, opts as never) as never;
+  const optA = mk(a.parameters());
+  const optB = mk(b.parameters());
   const step = compileStep(b, lossFn, optB);
   expect(a).not.toBe(b);
   expect(compiled.kernelsOf(a) === undefined || a instanceof src.MLP).toBe(true);
@@ -120,7 +123,7 @@ function trainPair(make: () => Model, lossFn: unknown, opts: Parameters<typeof o
   let compiledLaunches = 0;
   const lossesA: number[] = [];
   const lossesB: number[] = [];
-  for (const [x, y] of batches) {
+  for (const [bi, [x, y]] of batches.entries()) {
     const [l, n] = countEager(() => {
       optA.zeroGrad();
       const loss = (lossFn as (p: AnyTensor, q: AnyTensor) => AnyTensor)(call(a, x), y);
@@ -130,6 +133,15 @@ function trainPair(make: () => Model, lossFn: unknown, opts: Parameters<typeof o
     });
     lossesA.push(l);
     eagerLaunches = n;
+    if (mix?.(bi)) {
+      // an eager step on the compiled model in between: the optimizer state is shared
+      optB.zeroGrad();
+      const loss = (lossFn as (p: AnyTensor, q: AnyTensor) => AnyTensor)(call(b, x), y);
+      loss.backward();
+      optB.step();
+      lossesB.push(loss.item() as number);
+      continue;
+    }
     const before = compiled.stats.launches;
     const [lb, inside] = countEager(() => step(x, y));
     expect(inside).toBe(0);
@@ -143,7 +155,7 @@ function trainPair(make: () => Model, lossFn: unknown, opts: Parameters<typeof o
     pd = Math.max(pd, maxDiff(p, pb.get(k)!));
     gd = Math.max(gd, maxDiff(p.grad!, pb.get(k)!.grad!));
   }
-  return { step, pd, gd, lossesA, lossesB, eagerLaunches, compiledLaunches };
+  return { step, pd, gd, lossesA, lossesB, eagerLaunches, compiledLaunches, optA, optB };
 }
 
 describe("compileStep", () => {
@@ -180,6 +192,70 @@ describe("compileStep", () => {
     expect(r.pd).toBe(0);
   });
 
+  it("Adam: 20 steps (weight decay) equal eager bit for bit, one update launch per group", () => {
+    const r = trainPair(() => new src.MLP() as unknown as Model, nn.CrossEntropyLoss(), (ps) => optim.Adam(ps, { lr: 1e-3, weightDecay: 1e-4 }) as never, () => [torch.randn(64, 784), torch.randint(0, 10, [64])]);
+    expect(r.step.compiled).toBe(true);
+    expect(r.pd).toBe(0);
+    expect(r.gd).toBe(0);
+    expect(r.compiledLaunches).toBe(10);
+    for (let i = 0; i < 20; i++) expect(r.lossesB[i]).toBeCloseTo(r.lossesA[i]!, 5);
+    // the state is the optimizer's, as eager's: step counts and moments equal
+    const sa = [...r.optA.state.values()] as unknown as optim.AdamState[];
+    const sb = [...r.optB.state.values()] as unknown as optim.AdamState[];
+    expect(sb).toHaveLength(sa.length);
+    sa.forEach((s, i) => {
+      expect(sb[i]!.step.item()).toBe(20);
+      expect(maxDiff(s.expAvg, sb[i]!.expAvg)).toBe(0);
+      expect(maxDiff(s.expAvgSq, sb[i]!.expAvgSq)).toBe(0);
+    });
+  });
+
+  it("AdamW with amsgrad and maximize, param groups, eager steps mixed in: equal eager bit for bit", () => {
+    let made = 0;
+    const r = trainPair(
+      () => nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)).useKernels(made++ === 0 ? null : gen.mlp) as unknown as Model,
+      nn.CrossEntropyLoss(),
+      (ps) => {
+        const all = [...ps];
+        return optim.AdamW([{ params: all.slice(0, 2) }, { params: all.slice(2), lr: 3e-3, betas: [0.8, 0.99] }], { lr: 1e-3, weightDecay: 0.05, amsgrad: true, maximize: true }) as never;
+      },
+      () => [torch.randn(16, 784), torch.randint(0, 10, [16])],
+      20,
+      (i) => i === 0 || i === 7 || i === 8,
+    );
+    expect(r.step.compiled).toBe(true);
+    expect(r.pd).toBe(0);
+    expect(r.gd).toBe(0);
+    expect(r.compiledLaunches).toBe(r.step.launchesPerStep);
+  });
+
+  it("Adam amsgrad with the MSE chain: equal eager", () => {
+    const twin = () => nn.Sequential(...[...chainSrc.chain.children()].map((m) => (m instanceof nn.Linear ? nn.Linear(m.inFeatures, m.outFeatures) : new (m.constructor as new () => nn.ModuleBase)()))) as unknown as Model;
+    let made = 0;
+    const r = trainPair(() => (made++ === 0 ? twin() : (chainSrc.chain as unknown as Model)), nn.MSELoss(), (ps) => optim.Adam(ps, { lr: 1e-2, amsgrad: true, eps: 1e-6 }) as never, () => [torch.randn(16, 32), torch.randn(16, 8)]);
+    expect(r.step.compiled).toBe(true);
+    expect(r.pd).toBe(0);
+  });
+
+  it("Adam allocates nothing per step", () => {
+    torch.manualSeed(3);
+    const m = new src.MLP();
+    const opt = optim.AdamW(m.parameters(), { lr: 1e-3, amsgrad: true });
+    const step = compileStep(m, nn.CrossEntropyLoss(), opt);
+    const x = torch.randn(32, 784);
+    const y = torch.randint(0, 10, [32]);
+    step(x, y);
+    const st = [...opt.state.values()];
+    const empty = vi.spyOn(Tensor, "_empty");
+    const f32 = vi.spyOn(globalThis, "Float32Array");
+    for (let i = 0; i < 10; i++) step(x, y);
+    expect(empty).not.toHaveBeenCalled();
+    expect(f32).not.toHaveBeenCalled();
+    f32.mockRestore();
+    expect([...opt.state.values()].every((s, i) => s === st[i])).toBe(true);
+    expect(st[0]!.step.item()).toBe(11);
+  });
+
   it("allocates nothing per step: the same buffers, no new tensors", () => {
     torch.manualSeed(3);
     const m = new src.MLP();
@@ -205,10 +281,15 @@ describe("compileStep", () => {
   it("falls back to the eager step (same numbers) for what isn't compiled", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const m = new src.MLP();
-    const opt = optim.Adam(m.parameters(), { lr: 1e-3 });
+    class Halve extends optim.Optimizer<{ lr: number }, object> {
+      protected override updateGroup(g: { lr: number }, ps: AnyTensor[]): void {
+        for (const p of ps) p.sub_(p.grad!.mul(g.lr));
+      }
+    }
+    const opt = new Halve(m.parameters(), { lr: 1e-3 });
     const step = compileStep(m, nn.CrossEntropyLoss(), opt);
     expect(step.compiled).toBe(false);
-    expect(step.reason).toContain("only optim.SGD");
+    expect(step.reason).toContain("only optim.SGD, optim.Adam and optim.AdamW");
     expect(Number.isFinite(step(torch.randn(4, 784), torch.randint(0, 10, [4])))).toBe(true);
     const c = new src.Classifier();
     const s2 = compileStep(c, nn.CrossEntropyLoss(), optim.SGD(c.parameters(), { lr: 0.1 }));

@@ -1,0 +1,99 @@
+import { execFileSync } from "node:child_process";
+import { describe, expect, it } from "vitest";
+import { wasm } from "../../runtime/backend/wasm.js";
+import { threadsAvailable } from "../../runtime/backend/threads.js";
+import { gemmThreads, wasmSgemm } from "../../runtime/ops/matmul.js";
+import { nn, torch } from "../../runtime/index.js";
+
+/**
+ * The 2-thread WASM GEMM (`backend/threads.ts`): a product split over the worker and the main
+ * thread equals the one-thread product bit for bit (the columns are split at a multiple of NR, so
+ * each element is summed in the same order), on odd sizes, strided operands and batches; the
+ * process exits with the worker still there; TYPETORCH_THREADS=1 turns it off.
+ */
+let seed = 777;
+const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
+const randArr = (n: number) => Float32Array.from({ length: n }, rnd);
+
+/** Runs `fn` with the thread threshold at `minMacs`. */
+function withThreshold<T>(minMacs: number, fn: () => T): T {
+  const prev = gemmThreads.minMacs;
+  gemmThreads.minMacs = minMacs;
+  try {
+    return fn();
+  } finally {
+    gemmThreads.minMacs = prev;
+  }
+}
+
+describe.runIf(wasm.available && threadsAvailable())("2-thread WASM GEMM", () => {
+  it("uses a shared memory and a worker for large products", () => {
+    expect(wasm.shared).toBe(true);
+    const a = torch.randn([200, 300]);
+    const b = torch.randn([300, 200]);
+    a.matmul(b); // starts the worker (the first product waits for it)
+    expect(wasm.worker(wasm.relaxed ? "gemm:f32:fma:shared" : "gemm:f32:shared", () => new Uint8Array(0), "gemm", 14)).not.toBeNull();
+  });
+
+  it("equals the one-thread product bit for bit (odd sizes, transposed operands, batches)", () => {
+    for (const [m, k, n] of [[1, 1, 16], [7, 300, 17], [67, 129, 33], [130, 257, 131], [97, 64, 250], [256, 256, 256]] as const) {
+      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+        const ao = 3, bo = 5;
+        const A = randArr(ao + 2 * m * k + 1);
+        const B = randArr(bo + 2 * k * n + 2);
+        const [sam, sak] = ta ? [1, m] : [k, 1];
+        const [sbk, sbn] = tb ? [1, k] : [n, 1];
+        const aOffs = [ao, ao + m * k], bOffs = [bo, bo + k * n], cOffs = [1, 1 + m * n];
+        const C1 = new Float32Array(2 * m * n + 3).fill(7);
+        const C2 = new Float32Array(2 * m * n + 3).fill(7);
+        withThreshold(Infinity, () => wasmSgemm(C1, cOffs, A, aOffs, sam, sak, B, bOffs, sbk, sbn, m, k, n));
+        withThreshold(0, () => wasmSgemm(C2, cOffs, A, aOffs, sam, sak, B, bOffs, sbk, sbn, m, k, n));
+        expect(new Uint32Array(C2.buffer)).toEqual(new Uint32Array(C1.buffer));
+        expect(C2[0]).toBe(7);
+        expect(C2[1 + 2 * m * n]).toBe(7);
+        // against a float64 reference too (first product)
+        let worst = 0;
+        for (let i = 0; i < m; i += 5) for (let j = 0; j < n; j += 3) {
+          let s = 0, t = 1e-30;
+          for (let p = 0; p < k; p++) {
+            const x = A[ao + i * sam + p * sak]! * B[bo + p * sbk + j * sbn]!;
+            s += x;
+            t += Math.abs(x);
+          }
+          worst = Math.max(worst, Math.abs(C2[1 + i * n + j]! - s) / t);
+        }
+        expect(worst).toBeLessThan(1e-5);
+      }
+    }
+  });
+
+  it("matmul, conv2d and their gradients agree with the one-thread run", () => {
+    const x = torch.randn([4, 3, 28, 28], { requiresGrad: true });
+    const w = torch.randn([16, 3, 3, 3], { requiresGrad: true });
+    const l = torch.randn([784 * 3, 64], { requiresGrad: true });
+    const run = () => {
+      x.grad = null;
+      w.grad = null;
+      l.grad = null;
+      const y = nn.functional.conv2d(x, w, undefined, { padding: 1 }).relu().sum().add(x.reshape([4, 784 * 3]).matmul(l).mul(2).relu().sum());
+      y.backward();
+      return [y, x.grad!, w.grad!, l.grad!].map((t) => Array.from(t.contiguous()._data as Float32Array));
+    };
+    const one = withThreshold(Infinity, run);
+    const two = withThreshold(0, run);
+    expect(two).toEqual(one);
+  });
+
+  it("lets the process exit (the worker is unref'ed); TYPETORCH_THREADS=1 turns threads off", () => {
+    const script = `
+      import { torch } from "./runtime/index.ts";
+      import { wasm } from "./runtime/backend/wasm.ts";
+      const c = torch.ones([300, 300]).matmul(torch.ones([300, 300]));
+      console.log(JSON.stringify({ shared: wasm.shared, v: c.sum().item() }));`;
+    const opts = (env: Record<string, string>) => ({ cwd: process.cwd(), timeout: 60_000, encoding: "utf8" as const, env: { ...process.env, ...env } });
+    const on = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], opts({})).trim().split("\n").pop()!);
+    expect(on).toEqual({ shared: true, v: 300 * 300 * 300 });
+    const off = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], opts({ TYPETORCH_THREADS: "1" })).trim().split("\n").pop()!);
+    expect(off).toEqual({ shared: false, v: 300 * 300 * 300 });
+  });
+});
