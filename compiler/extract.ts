@@ -145,6 +145,8 @@ type LayerSpec =
   | { kind: "view"; why: "identity" | "dropout"; name: string }
   | { kind: "flatten"; start: number; end: number }
   | { kind: "softmax"; dim: number; log: boolean }
+  | { kind: "conv2d"; inC: number; outC: number; k: [number, number]; s: [number, number]; p: [number, number] | "same"; d: [number, number]; bias: boolean }
+  | { kind: "pool2d"; mode: "max" | "avg"; k: [number, number]; s: [number, number]; p: [number, number]; d: [number, number]; includePad: boolean; divisor: number | null }
   | { kind: "sequential"; entries: { name: string; expr: Expression; at: TsNode }[] };
 
 const ACTS: Record<string, UnaryFn> = { ReLU: "relu", Sigmoid: "sigmoid", Tanh: "tanh" };
@@ -212,6 +214,11 @@ class Builder {
         return { kind: "view", why: "dropout", name: "Dropout()" };
       case "Flatten":
         return { kind: "flatten", start: lit("startDim", "Flatten"), end: lit("endDim", "Flatten") };
+      case "Conv2d":
+        return this.convSpec(expr, at, where, lit("inChannels", "Conv2d"), lit("outChannels", "Conv2d"));
+      case "MaxPool2d":
+      case "AvgPool2d":
+        return this.poolSpec(expr, at, where, cls === "MaxPool2d" ? "max" : "avg");
       case "Softmax":
       case "LogSoftmax":
         return { kind: "softmax", dim: lit("dim", cls), log: cls === "LogSoftmax" };
@@ -223,6 +230,107 @@ class Builder {
       default:
         this.fail("TT1002", `unknown layer type ${cls ?? type.getText(at)}`, at, where);
     }
+  }
+
+  /** The call that constructs a layer (its hyper-parameters are read from the syntax). */
+  #ctorArgs(expr: Expression | undefined, at: TsNode, where: string, what: string): Expression[] {
+    const call = expr ? resolveInit(expr) : undefined;
+    if (!call || !(TsNode.isCallExpression(call) || TsNode.isNewExpression(call))) this.fail("TT1005", `${what}: its construction is not written out in the file (hyper-parameters unknown)`, at, where);
+    return (call.getArguments() ?? []) as Expression[];
+  }
+
+  /** An int-or-pair argument (`3`, `[3, 5]`, a const of a literal type). */
+  #pair(e: Expression | undefined, def: [number, number], at: TsNode, where: string, what: string): [number, number] {
+    if (e === undefined) return def;
+    const u = unwrap(resolveInit(e));
+    const v = numberValue(u);
+    if (v !== undefined) return [v, v];
+    if (TsNode.isArrayLiteralExpression(u) && u.getElements().length === 2) {
+      const [a, b] = u.getElements().map((x) => numberValue(x as Expression));
+      if (a !== undefined && b !== undefined) return [a, b];
+    }
+    const t = u.getType();
+    if (t.isTuple()) {
+      const [a, b] = t.getTupleElements().map(literalNumber);
+      if (a !== undefined && b !== undefined) return [a, b];
+    }
+    return this.fail("TT1005", `${what} is not a literal int or pair (${short(e.getText())})`, at, where);
+  }
+
+  /** The properties of an options object literal, by name. */
+  #opts(e: Expression | undefined, at: TsNode, where: string, what: string, known: readonly string[]): Map<string, Expression> {
+    const m = new Map<string, Expression>();
+    if (e === undefined) return m;
+    const u = unwrap(resolveInit(e));
+    if (!TsNode.isObjectLiteralExpression(u)) return this.fail("TT1005", `${what}: options that are not an object literal (${short(e.getText())})`, at, where);
+    for (const p of u.getProperties()) {
+      if (!TsNode.isPropertyAssignment(p)) return this.fail("TT1005", `${what}: an option that is not \`name: value\``, p, where);
+      const n = p.getName().replace(/^["']|["']$/g, "");
+      if (!known.includes(n)) return this.fail("TT1004", `${what}: option ${n} is not compiled`, p, where);
+      m.set(n, p.getInitializerOrThrow());
+    }
+    return m;
+  }
+
+  #bool(e: Expression | undefined, def: boolean, at: TsNode, where: string, what: string): boolean {
+    if (e === undefined) return def;
+    const u = unwrap(resolveInit(e));
+    if (TsNode.isTrueLiteral(u)) return true;
+    if (TsNode.isFalseLiteral(u)) return false;
+    return this.fail("TT1005", `${what} is not a literal boolean`, at, where);
+  }
+
+  convSpec(expr: Expression | undefined, at: TsNode, where: string, inC: number, outC: number): LayerSpec {
+    const a = this.#ctorArgs(expr, at, where, "Conv2d");
+    const objArg = (e: Expression | undefined) => e !== undefined && TsNode.isObjectLiteralExpression(unwrap(resolveInit(e)));
+    const known = ["stride", "padding", "dilation", "groups", "bias"];
+    const o = objArg(a[3]) ? this.#opts(a[3], at, where, "Conv2d", known) : this.#opts(a[5], at, where, "Conv2d", known);
+    const strideE = objArg(a[3]) ? o.get("stride") : (a[3] ?? o.get("stride"));
+    const padE = objArg(a[3]) ? o.get("padding") : (a[4] ?? o.get("padding"));
+    const groups = o.get("groups") ? numberValue(o.get("groups")!) : 1;
+    if (groups !== 1) this.fail("TT1004", `Conv2d with groups ${o.get("groups")?.getText()}: only groups 1 is compiled`, at, where);
+    let p: [number, number] | "same";
+    const padU = padE ? unwrap(resolveInit(padE)) : undefined;
+    if (padU && TsNode.isStringLiteral(padU)) p = padU.getLiteralValue() === "same" ? "same" : [0, 0];
+    else p = this.#pair(padE, [0, 0], at, where, "Conv2d padding");
+    return {
+      kind: "conv2d", inC, outC,
+      k: this.#pair(a[2], [0, 0], at, where, "Conv2d kernelSize"),
+      s: this.#pair(strideE, [1, 1], at, where, "Conv2d stride"),
+      p,
+      d: this.#pair(o.get("dilation"), [1, 1], at, where, "Conv2d dilation"),
+      bias: this.#bool(o.get("bias"), true, at, where, "Conv2d bias"),
+    };
+  }
+
+  poolSpec(expr: Expression | undefined, at: TsNode, where: string, mode: "max" | "avg"): LayerSpec {
+    const what = mode === "max" ? "MaxPool2d" : "AvgPool2d";
+    const a = this.#ctorArgs(expr, at, where, what);
+    const objArg = (e: Expression | undefined) => e !== undefined && TsNode.isObjectLiteralExpression(unwrap(resolveInit(e)));
+    const known = ["padding", "dilation", "ceilMode", "countIncludePad", "divisorOverride"];
+    const o = objArg(a[1]) ? this.#opts(a[1], at, where, what, known) : this.#opts(a[2], at, where, what, known);
+    const k = this.#pair(a[0], [0, 0], at, where, `${what} kernelSize`);
+    const sE = objArg(a[1]) || (a[1] && TsNode.isNullLiteral(unwrap(a[1]))) ? undefined : a[1];
+    if (this.#bool(o.get("ceilMode"), false, at, where, `${what} ceilMode`)) this.fail("TT1004", `${what} with ceilMode: not compiled`, at, where);
+    const dv = o.get("divisorOverride");
+    const divisor = dv === undefined || TsNode.isNullLiteral(unwrap(dv)) ? null : (numberValue(dv) ?? this.fail("TT1005", `${what} divisorOverride is not a literal`, at, where));
+    return {
+      kind: "pool2d", mode, k,
+      s: this.#pair(sE, k, at, where, `${what} stride`),
+      p: this.#pair(o.get("padding"), [0, 0], at, where, `${what} padding`),
+      d: this.#pair(o.get("dilation"), [1, 1], at, where, `${what} dilation`),
+      includePad: this.#bool(o.get("countIncludePad"), true, at, where, `${what} countIncludePad`),
+      divisor,
+    };
+  }
+
+  /** `[B, C, H, W]` with literal C, H, W: the image dims, or a diagnostic. */
+  #image(x: number, at: TsNode, path: string, label: string): { C: number; H: number; W: number } {
+    const xs = this.node(x).shape;
+    if (xs.length !== 4) this.fail("TT1004", `${label}: only batched [N, C, H, W] inputs are compiled, got ${shapeText(xs)}`, at, path);
+    const [C, H, W] = xs.slice(1);
+    if (typeof C !== "number" || typeof H !== "number" || typeof W !== "number") this.fail("TT1005", `${label}: the input's C, H, W are not literal types (got ${shapeText(xs)})`, at, path);
+    return { C, H, W };
   }
 
   /** Applies a layer to value `x`; `path` is the layer's place in the model (for parameter keys). */
@@ -253,6 +361,66 @@ class Builder {
         return this.flatten(x, spec.start, spec.end, at, { path, label: `Flatten(${spec.start}, ${spec.end})` });
       case "softmax":
         return this.softmax(x, spec.dim, spec.log, at, { path, label: `${spec.log ? "LogSoftmax" : "Softmax"}(${spec.dim})` });
+      case "conv2d": {
+        const label = `Conv2d(${spec.inC}→${spec.outC}, ${spec.k[0]}×${spec.k[1]})`;
+        const { C, H, W } = this.#image(x, at, path, label);
+        if (C !== spec.inC) this.fail("TT2001", wrap(`${label}: expected ${spec.inC} input channels, got ${shapeText(xs)}`), at, path);
+        const [kh, kw] = spec.k;
+        const [sh, sw] = spec.s;
+        const [dh, dw] = spec.d;
+        let ph: number, pw: number, Ho: number, Wo: number;
+        if (spec.p === "same") {
+          if (sh !== 1 || sw !== 1) this.fail("TT1004", `${label}: padding "same" needs stride 1`, at, path);
+          [ph, pw, Ho, Wo] = [Math.floor((dh * (kh - 1)) / 2), Math.floor((dw * (kw - 1)) / 2), H, W];
+        } else {
+          [ph, pw] = spec.p;
+          Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+          Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+        }
+        if (!(Ho > 0 && Wo > 0)) this.fail("TT2001", wrap(`${label}: the kernel does not fit ${shapeText(xs)}`), at, path);
+        const weight = path ? `${path}.weight` : "weight";
+        const bias = spec.bias ? (path ? `${path}.bias` : "bias") : null;
+        this.params.push({ key: weight, shape: [spec.outC, spec.inC, kh, kw] });
+        if (bias) this.params.push({ key: bias, shape: [spec.outC] });
+        const geom = { C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
+        return this.add({ op: "conv2d", x, weight, bias, outC: spec.outC, geom, shape: [xs[0]!, spec.outC, Ho, Wo], layer: { path, label }, loc });
+      }
+      case "pool2d": {
+        const label = `${spec.mode === "max" ? "MaxPool2d" : "AvgPool2d"}(${spec.k[0] === spec.k[1] ? spec.k[0] : `${spec.k[0]}×${spec.k[1]}`})`;
+        const { C, H, W } = this.#image(x, at, path, label);
+        const [kh, kw] = spec.k;
+        const [sh, sw] = spec.s;
+        const [ph, pw] = spec.p;
+        const [dh, dw] = spec.d;
+        const Ho = Math.floor((H + 2 * ph - dh * (kh - 1) - 1) / sh) + 1;
+        const Wo = Math.floor((W + 2 * pw - dw * (kw - 1) - 1) / sw) + 1;
+        if (!(Ho > 0 && Wo > 0)) this.fail("TT2001", wrap(`${label}: the window does not fit ${shapeText(xs)}`), at, path);
+        const geom = { C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo };
+        const shape = [xs[0]!, C, Ho, Wo];
+        if (spec.mode === "max") return this.add({ op: "pool2d", x, mode: "max", geom, shape, layer: { path, label }, loc });
+        // PyTorch's avg_pool2d windows (as runtime/ops/pool.ts computes them), fixed by the literal shape.
+        const axis = (n: number, k: number, s: number, p: number, on: number) => {
+          const lo: number[] = [], hi: number[] = [], padded: number[] = [];
+          for (let o = 0; o < on; o++) {
+            const a = o * s - p;
+            const b = Math.min(a + k, n + p);
+            padded.push(b - a);
+            lo.push(Math.max(a, 0));
+            hi.push(Math.max(Math.min(b, n), lo[o]!));
+          }
+          return { lo, hi, padded };
+        };
+        const r = axis(H, kh, sh, ph, Ho);
+        const c = axis(W, kw, sw, pw, Wo);
+        const divisors: number[] = [];
+        for (let i = 0; i < Ho; i++) {
+          for (let j = 0; j < Wo; j++) {
+            const inside = (r.hi[i]! - r.lo[i]!) * (c.hi[j]! - c.lo[j]!);
+            divisors.push(inside === 0 ? 1 : spec.divisor !== null ? spec.divisor : spec.includePad ? r.padded[i]! * c.padded[j]! : inside);
+          }
+        }
+        return this.add({ op: "pool2d", x, mode: "avg", geom, rows: [r.lo, r.hi], cols: [c.lo, c.hi], divisors, shape, layer: { path, label }, loc });
+      }
       case "sequential": {
         let v = x;
         for (const e of spec.entries) {

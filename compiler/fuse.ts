@@ -22,6 +22,8 @@ export interface EwStep {
 
 export type Group =
   | { readonly kind: "linear"; readonly node: NodeOf<"linear">; readonly x: number; out: number; act: Act | null; readonly covers: string[] }
+  | { readonly kind: "conv"; readonly node: NodeOf<"conv2d">; readonly x: number; out: number; act: Act | null; readonly covers: string[] }
+  | { readonly kind: "pool"; readonly node: NodeOf<"pool2d">; readonly x: number; readonly out: number; readonly covers: string[] }
   | { readonly kind: "ew"; readonly inputs: number[]; out: number; readonly steps: EwStep[]; readonly covers: string[] }
   | { readonly kind: "softmax"; readonly x: number; readonly out: number; readonly log: boolean; readonly covers: string[] }
   | { readonly kind: "view"; readonly x: number; readonly out: number; readonly covers: string[] };
@@ -57,6 +59,12 @@ export function fuse(graph: Graph): Fused {
       case "linear":
         open({ kind: "linear", node: n, x: n.x, out: n.id, act: null, covers: [label] }, n.id);
         break;
+      case "conv2d":
+        open({ kind: "conv", node: n, x: n.x, out: n.id, act: null, covers: [label] }, n.id);
+        break;
+      case "pool2d":
+        open({ kind: "pool", node: n, x: n.x, out: n.id, covers: [label] }, n.id);
+        break;
       case "view":
         open({ kind: "view", x: n.x, out: n.id, covers: [label] }, n.id);
         break;
@@ -68,7 +76,7 @@ export function fuse(graph: Graph): Fused {
       case "binary": {
         const p = producer.get(n.x);
         // Bias + activation into the matmul's epilogue.
-        if (n.op === "unary" && ACTS.includes(n.fn) && p?.kind === "linear" && p.act === null && p.out === n.x && single(n.x)) {
+        if (n.op === "unary" && ACTS.includes(n.fn) && (p?.kind === "linear" || p?.kind === "conv") && p.act === null && p.out === n.x && single(n.x)) {
           p.act = n.fn as Act;
           p.out = n.id;
           p.covers.push(label);

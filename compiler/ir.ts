@@ -31,6 +31,14 @@ interface Base {
   readonly loc: Loc;
 }
 
+/** A 2-D window (convolution or pooling) over a `[B, C, H, W]` image: kernel, stride, padding, dilation, in/out sizes. */
+export interface Window2dGeom {
+  readonly C: number; readonly H: number; readonly W: number;
+  readonly kh: number; readonly kw: number; readonly sh: number; readonly sw: number;
+  readonly ph: number; readonly pw: number; readonly dh: number; readonly dw: number;
+  readonly Ho: number; readonly Wo: number;
+}
+
 export type Node =
   | (Base & { readonly op: "input" })
   | (Base & { readonly op: "linear"; readonly x: number; readonly weight: string; readonly bias: string | null; readonly inF: number; readonly outF: number })
@@ -38,6 +46,8 @@ export type Node =
   | (Base & { readonly op: "binary"; readonly fn: BinaryFn; readonly x: number; readonly y: number })
   | (Base & { readonly op: "scalar"; readonly fn: BinaryFn; readonly x: number; readonly value: number; readonly reversed: boolean })
   | (Base & { readonly op: "view"; readonly x: number; readonly why: "flatten" | "identity" | "dropout" })
+  | (Base & { readonly op: "conv2d"; readonly x: number; readonly weight: string; readonly bias: string | null; readonly outC: number; readonly geom: Window2dGeom })
+  | (Base & { readonly op: "pool2d"; readonly x: number; readonly mode: "max" | "avg"; readonly geom: Window2dGeom; readonly divisors?: readonly number[]; readonly rows?: readonly (readonly number[])[]; readonly cols?: readonly (readonly number[])[] })
   | (Base & { readonly op: "softmax"; readonly x: number; readonly log: boolean });
 
 export type NodeOf<K extends Node["op"]> = Extract<Node, { op: K }>;

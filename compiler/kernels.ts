@@ -3,7 +3,8 @@
  * runtime's emitters) and the op expressions from the op table (`runtime/ops`), so compiled
  * kernels compute what the eager ops compute. Pure functions of their arguments.
  */
-import { ewChainSource, gemmSource, softmaxRowsSource } from "../runtime/codegen/fused.js";
+import { conv2dSource, ewChainSource, gemmSource, softmaxRowsSource } from "../runtime/codegen/fused.js";
+import { maxPoolSource, windowAvgSource } from "../runtime/codegen/jsConv.js";
 import { add, div, mul, sub } from "../runtime/ops/binary.js";
 import type { ElementwiseOpDef } from "../runtime/ops/defineOp.js";
 import { abs, exp, log, neg, relu, sigmoid, sqrt, tanh } from "../runtime/ops/unary.js";
@@ -82,4 +83,19 @@ export function ewKernel(nIn: number, steps: readonly EwStep[]): string {
 /** Softmax / logSoftmax over the last dim. */
 export function softmaxKernel(log: boolean): string {
   return softmaxRowsSource(log, true);
+}
+
+/** A Conv2d layer with its bias and activation: im2col + the GEMM eager uses + the epilogue, one launch. */
+export function convKernel(act: Act | null, bias: boolean): string {
+  return conv2dSource(bias, act ? (v) => opExpr(act, [v]) : null);
+}
+
+/** Max pooling (eager's kernel; the argmax indices go to a scratch buffer). */
+export function maxPoolKernel(): string {
+  return maxPoolSource();
+}
+
+/** Average pooling over precomputed windows (eager's kernel). */
+export function avgPoolKernel(): string {
+  return windowAvgSource(false);
 }

@@ -11,7 +11,7 @@ import type { Act, Fused, Group } from "./fuse.js";
 import { ACTS } from "./fuse.js";
 import type { Graph } from "./ir.js";
 import { numel, useCounts } from "./ir.js";
-import { actBackwardKernel, ewKernel, linearGradKernel, linearInputGradKernel, linearKernel, softmaxKernel } from "./kernels.js";
+import { actBackwardKernel, avgPoolKernel, convKernel, ewKernel, maxPoolKernel, linearGradKernel, linearInputGradKernel, linearKernel, softmaxKernel } from "./kernels.js";
 import { wgslKernels } from "./wgsl.js";
 
 /** Options of {@link planProgram}. */
@@ -69,6 +69,7 @@ export function planProgram(f: Fused, opts: PlanOptions): Planned {
   // forward
   const forward: Launch[] = [];
   let packW = 0;
+  let packC = 0;
   for (const gr of f.groups) {
     if (gr.kind === "view") continue;
     const out = addBuf(`v${gr.out}`, numel(node(gr.out).shape));
@@ -78,6 +79,31 @@ export function planProgram(f: Fused, opts: PlanOptions): Planned {
       packW = Math.max(packW, n.inF * n.outF);
       const kernel = k.name(`linear${gr.act ? `_${gr.act}` : ""}${n.bias ? "" : "_nobias"}`, linearKernel(gr.act, n.bias !== null));
       forward.push({ kernel, covers, args: [out, int(0), arg(gr.x), int(0), { param: n.weight }, int(0), int(rows(gr.x)), int(n.inF), int(n.outF), { buf: "packW" }, n.bias ? { param: n.bias } : none, none, none] });
+    } else if (gr.kind === "conv") {
+      const n = gr.node;
+      const q = n.geom;
+      const K = q.C * q.kh * q.kw;
+      const L = q.Ho * q.Wo;
+      packC = Math.max(packC, K * L);
+      const N = node(gr.x).shape[0]!;
+      const cols = addBuf(`cols${gr.out}`, numel([N, K, L]));
+      const kernel = k.name(`conv2d${gr.act ? `_${gr.act}` : ""}${n.bias ? "" : "_nobias"}`, convKernel(gr.act, n.bias !== null));
+      const geom = [q.C, q.H, q.W, q.kh, q.kw, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw, q.Ho, q.Wo, n.outC].map(int);
+      forward.push({ kernel, covers, args: [out, arg(gr.x), { param: n.weight }, n.bias ? { param: n.bias } : none, cols, { buf: "packC" }, int(N), ...geom] });
+    } else if (gr.kind === "pool") {
+      const n = gr.node;
+      const q = n.geom;
+      const N = node(gr.x).shape[0]!;
+      const strides = [0, q.C * q.H * q.W, q.H * q.W, q.W, 1].map(int);
+      if (n.mode === "max") {
+        const idx = addBuf(`idx${gr.out}`, numel(node(gr.out).shape));
+        const kernel = k.name("max_pool2d", maxPoolKernel());
+        forward.push({ kernel, covers, args: [out, idx, arg(gr.x), ...strides, ...[N, q.C, q.H, q.W, q.kh, q.kw, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw, q.Ho, q.Wo].map(int)] });
+      } else {
+        const kernel = k.name("avg_pool2d", avgPoolKernel());
+        const f64 = (v: readonly number[]): LaunchArg => ({ f64: v });
+        forward.push({ kernel, covers, args: [out, arg(gr.x), ...strides, ...[N, q.C, q.Ho, q.Wo].map(int), f64(n.rows![0]!), f64(n.rows![1]!), f64(n.cols![0]!), f64(n.cols![1]!), f64(n.divisors!)] });
+      }
     } else if (gr.kind === "ew") {
       const kernel = k.name(`ew_${gr.steps.map((s) => s.fn).join("_")}`, ewKernel(gr.inputs.length, gr.steps));
       forward.push({ kernel, covers, args: [out, { list: gr.inputs.map(arg) }, int(numel(node(gr.out).shape)), none] });
@@ -88,6 +114,7 @@ export function planProgram(f: Fused, opts: PlanOptions): Planned {
     }
   }
   if (packW > 0) buffers.push({ id: "packW", size: packW });
+  if (packC > 0) buffers.push({ id: "packC", size: packC });
 
   const notes: Diagnostic[] = [];
   const backward = planBackward(g, f, { k, producer, root, arg, addBuf, rows, node, packW }, (why) =>
@@ -132,6 +159,7 @@ function planBackward(g: Graph, f: Fused, c: Ctx, unsupported: (why: string) => 
   for (const [v, n] of uses) if (n > 1 && v !== g.output) return unsupported(`value ${v} is used ${n} times (only chains get a compiled backward)`), null;
   const singleAct = (gr: Group): Act | null => (gr.kind === "ew" && gr.steps.length === 1 && !gr.steps[0]!.b && ACTS.includes(gr.steps[0]!.fn) ? (gr.steps[0]!.fn as Act) : null);
   for (const gr of f.groups) {
+    if (gr.kind === "conv" || gr.kind === "pool") return unsupported(`${gr.covers[0]} has no compiled backward (convolution and pooling compile forward only)`), null;
     if (gr.kind === "softmax") return unsupported("softmax inside the model has no compiled backward (use the logits with nn.CrossEntropyLoss)"), null;
     if (gr.kind === "ew" && !singleAct(gr)) return unsupported(`the elementwise chain ${gr.covers.join(" + ")} has no compiled backward`), null;
   }

@@ -45,6 +45,8 @@ export type LaunchArg =
   | { readonly grad: string }
   | { readonly int: DimExpr }
   | { readonly list: readonly LaunchArg[] }
+  /** Constant numbers (pooling windows), passed as a Float64Array. */
+  | { readonly f64: readonly number[] }
   | { readonly none: true };
 
 /** One kernel launch: which kernel, with what, and the layers it covers (for reports). */
@@ -199,6 +201,7 @@ class Bound {
         args.push(b);
       } else if ("list" in a) args.push(this.#args(a.list));
       else if ("int" in a) args.push(evalDim(a.int, this.env));
+      else if ("f64" in a) args.push(Float64Array.from(a.f64));
       else if ("none" in a) args.push(undefined);
       else {
         args.push(undefined);

@@ -8,6 +8,7 @@
  *
  * Every kernel works on contiguous typed arrays and never allocates.
  */
+import { im2colSource } from "./jsConv.js";
 
 /** Options of {@link gemmSource}. */
 export interface GemmOptions {
@@ -107,6 +108,41 @@ export function gemmSource(opts: GemmOptions = {}): string {
     "}",
     "}",
     ...rowSum,
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of a whole 2-D convolution (groups 1) over a contiguous float32 batch in one launch, as eager
+ * `conv2d` (`runtime/ops/conv.ts`) computes it: im2col (`im2colSource` of `./jsConv.ts`) into the
+ * zero-filled scratch `cols`, then per sample the GEMM `W · cols[n]` of {@link gemmSource} (through
+ * the `sgemm` hook: the WASM GEMM where eager uses it, else the same blocked JS loop as eager's
+ * `matmulSource`), then the epilogue per element: the channel bias added to the float32 product
+ * (eager's `channelBiasSource` rounding) and `act(v)` (an expression of `v`), each rounded to float32.
+ * `conv(O, X, Wt, bias, cols, P, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Oc)`; `P` is the
+ * GEMM's packing scratch (`C·kh·kw · Ho·Wo` floats).
+ *
+ * @example
+ * conv2dSource(true, (v) => `(${v} <= 0 ? 0 : ${v})`);
+ */
+export function conv2dSource(bias: boolean, act: ((v: string) => string) | null): string {
+  const indent = (t: string) => t.split("\n").map((l) => "  " + l).join("\n");
+  const epi: string[] = [];
+  if (bias || act) {
+    epi.push("for (let n = 0, o = 0; n < N; n++) {", "for (let c = 0; c < Oc; c++) {", bias ? "const b = bias[c];" : "", "for (let t = 0; t < L; t++, o++) {");
+    epi.push(bias ? "const v = fr(O[o] + b);" : "const v = O[o];");
+    epi.push(act ? `O[o] = fr(${act("v")});` : "O[o] = v;", "}", "}", "}");
+  }
+  return [
+    '"use strict";',
+    "const fr = Math.fround;",
+    `const im2col = (function () {\n${indent(im2colSource())}\n})();`,
+    `const gemm = (function () {\n${indent(gemmSource())}\n})();`,
+    "return function conv(O, X, Wt, bias, cols, P, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Oc) {",
+    "const K = C * kh * kw, L = Ho * Wo;",
+    "im2col(cols, X, 0, C * H * W, H * W, W, 1, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);",
+    "for (let n = 0; n < N; n++) gemm(O, n * Oc * L, Wt, 0, cols, n * K * L, Oc, K, L, P);",
+    ...epi.filter((l) => l !== ""),
     "};",
   ].join("\n");
 }
