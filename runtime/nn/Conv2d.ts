@@ -4,15 +4,13 @@ import { type Conv2dShape, conv2dShape, type Window2d } from "../../types/layers
 import type { Shape } from "../../types/shape.js";
 import { empty } from "../creation.js";
 import type { DType } from "../dtype.js";
-import { type Conv2dOptions, conv2dOp, type Pair } from "../ops/conv.js";
+import { type Conv2dOptions, conv2dOp, type Pair, pairArg, type PairH, type PairW } from "../ops/conv.js";
 import type { Tensor } from "../Tensor.js";
 import type { AnyTensor } from "../tensorTypes.js";
 import { calculateFanInAndFanOut, kaimingUniform_, uniform_ } from "./init.js";
 import { ModuleBase } from "./Module.js";
 import { Parameter, type ParameterTensor } from "./Parameter.js";
 
-type H<P> = P extends readonly [infer A extends number, number] ? A : P extends number ? P : number;
-type W<P> = P extends readonly [number, infer B extends number] ? B : P extends number ? P : number;
 
 /** Keyword options of Conv2d (PyTorch's, camelCase). */
 export interface Conv2dLayerOptions {
@@ -23,29 +21,26 @@ export interface Conv2dLayerOptions {
   bias?: boolean;
 }
 
-type Get<O, K extends string, Def> = K extends keyof O ? ([O[K]] extends [undefined] ? Def : Exclude<O[K], undefined>) : Def;
+/** A layer option's type: the default when absent or undefined, else the value given. */
+export type LayerOpt<O, K extends string, Def> = K extends keyof O ? ([O[K]] extends [undefined] ? Def : Exclude<O[K], undefined>) : Def;
 
 /**
  * The window a Conv2d's options describe, for the shape rule. `padding: "same"` keeps H and W,
  * which the rule sees as a 1×1 window.
  */
-export type ConvWindow<K, O> = Get<O, "padding", 0> extends "same"
+export type ConvWindow<K, O> = LayerOpt<O, "padding", 0> extends "same"
   ? { kh: 1; kw: 1; sh: 1; sw: 1; ph: 0; pw: 0; dh: 1; dw: 1 }
   : {
-      kh: H<K>; kw: W<K>;
-      sh: H<Get<O, "stride", 1>>; sw: W<Get<O, "stride", 1>>;
-      ph: Get<O, "padding", 0> extends "valid" ? 0 : H<Get<O, "padding", 0>>; pw: Get<O, "padding", 0> extends "valid" ? 0 : W<Get<O, "padding", 0>>;
-      dh: H<Get<O, "dilation", 1>>; dw: W<Get<O, "dilation", 1>>;
+      kh: PairH<K>; kw: PairW<K>;
+      sh: PairH<LayerOpt<O, "stride", 1>>; sw: PairW<LayerOpt<O, "stride", 1>>;
+      ph: LayerOpt<O, "padding", 0> extends "valid" ? 0 : PairH<LayerOpt<O, "padding", 0>>; pw: LayerOpt<O, "padding", 0> extends "valid" ? 0 : PairW<LayerOpt<O, "padding", 0>>;
+      dh: PairH<LayerOpt<O, "dilation", 1>>; dw: PairW<LayerOpt<O, "dilation", 1>>;
     };
 
 /** `Conv2d(3→16, 3×3)`: how a conv layer names itself in messages. */
 export type ConvName<I extends number, O extends number, P extends Window2d> = `Conv2d(${I}→${O}, ${P["kh"]}×${P["kw"]})`;
 
-const pair = (p: Pair, what: string): [number, number] => {
-  const v: [number, number] = typeof p === "number" ? [p, p] : [p[0], p[1]];
-  for (const n of v) if (!Number.isInteger(n)) throw new ValueError(`Conv2d: ${what} must be an integer or a pair of integers, got ${typeof p === "number" ? String(p) : `[${p.join(", ")}]`}`);
-  return v;
-};
+const pair = (p: Pair, what: string): [number, number] => pairArg("Conv2d", what, p, -Infinity);
 
 function windowOf(k: Pair, o: Conv2dLayerOptions): Window2d {
   if (o.padding === "same") return { kh: 1, kw: 1, sh: 1, sw: 1, ph: 0, pw: 0, dh: 1, dw: 1 };

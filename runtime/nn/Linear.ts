@@ -23,6 +23,13 @@ function resetLinear(weight: ParameterTensor, bias: ParameterTensor | null, inF:
   }
 }
 
+// `x·Wᵀ + b`, after the run-time twin of the shape rule: Linear's and LazyLinear's forward.
+function linear(x: Tensor<Shape, DType>, weight: ParameterTensor, bias: ParameterTensor | null, inF: number, outF: number): Tensor<Shape, DType> {
+  linearShape(x.shape, inF, outF);
+  const y = x.matmul(weight.t() as never);
+  return bias ? y.add(bias as never) : y;
+}
+
 /** `bias` given positionally (PyTorch's third argument) or as `{ bias }`. */
 export type BiasArg = boolean | { bias?: boolean };
 const biasOf = (b: BiasArg | undefined) => (typeof b === "object" ? (b.bias ?? true) : (b ?? true));
@@ -65,9 +72,7 @@ export class Linear<I extends number = number, O extends number = number> extend
   }
 
   forward<S extends Shape, D extends DType>(x: Tensor<S, D> & Check<LinearShape<S, I, O>>): Tensor<Ok<LinearShape<S, I, O>>, D> {
-    linearShape(x.shape, this.inFeatures, this.outFeatures);
-    const y = (x as Tensor<Shape, DType>).matmul(this.weight.t() as never);
-    return (this.bias ? y.add(this.bias as never) : y) as never;
+    return linear(x, this.weight, this.bias, this.inFeatures, this.outFeatures) as never;
   }
 
   override extraRepr(): string {
@@ -122,9 +127,7 @@ export class LazyLinear<O extends number = number> extends ModuleBase {
       this.bias = this.#withBias ? (Parameter(empty(this.outFeatures)) as never) : null;
       resetLinear(this.weight!, this.bias ?? null, inF);
     }
-    linearShape(x.shape, this.inFeatures!, this.outFeatures);
-    const y = (x as Tensor<Shape, DType>).matmul(this.weight!.t() as never);
-    return (this.bias ? y.add(this.bias as never) : y) as never;
+    return linear(x, this.weight!, this.bias ?? null, this.inFeatures!, this.outFeatures) as never;
   }
 
   override extraRepr(): string {

@@ -86,24 +86,28 @@ export interface Identity {
   <S extends Shape, D extends DType>(x: Tensor<S, D>): Tensor<S, D>;
 }
 
+/** A layer normalising along one dim (`dim` given positionally or as `{ dim }`). */
+abstract class AlongDim<Dm extends number> extends ModuleBase {
+  readonly dim: Dm;
+  constructor(dim: Dm | { dim: Dm }) {
+    super();
+    this.dim = typeof dim === "object" ? dim.dim : dim;
+  }
+  override extraRepr(): string {
+    return `dim=${this.dim}`;
+  }
+}
+
 /**
  * `eˣ / Σ eˣ` along `dim`.
  *
  * @example
  * nn.Softmax(1)(torch.randn(4, 10)).sum(1); // ones
  */
-export class Softmax<Dm extends number = number> extends ModuleBase {
+export class Softmax<Dm extends number = number> extends AlongDim<Dm> {
   declare readonly __spec: { kind: "dim"; dim: Dm; name: "Softmax" };
-  readonly dim: Dm;
-  constructor(dim: Dm | { dim: Dm }) {
-    super();
-    this.dim = typeof dim === "object" ? dim.dim : dim;
-  }
   forward<S extends Shape, D extends DType>(x: Tensor<S, D> & DimCheck<S, Dm, "Softmax">): Tensor<S, FloatOf<D>> {
     return (x as AnyTensor).softmax(this.dim as never) as never;
-  }
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }
 export interface Softmax<Dm extends number> {
@@ -111,18 +115,10 @@ export interface Softmax<Dm extends number> {
 }
 
 /** `log(softmax(x))` along `dim`. */
-export class LogSoftmax<Dm extends number = number> extends ModuleBase {
+export class LogSoftmax<Dm extends number = number> extends AlongDim<Dm> {
   declare readonly __spec: { kind: "dim"; dim: Dm; name: "LogSoftmax" };
-  readonly dim: Dm;
-  constructor(dim: Dm | { dim: Dm }) {
-    super();
-    this.dim = typeof dim === "object" ? dim.dim : dim;
-  }
   forward<S extends Shape, D extends DType>(x: Tensor<S, D> & DimCheck<S, Dm, "LogSoftmax">): Tensor<S, FloatOf<D>> {
     return (x as AnyTensor).logSoftmax(this.dim as never) as never;
-  }
-  override extraRepr(): string {
-    return `dim=${this.dim}`;
   }
 }
 export interface LogSoftmax<Dm extends number> {

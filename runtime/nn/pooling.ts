@@ -1,17 +1,14 @@
 import type { Check, Ok } from "../../types/check.js";
-import { ValueError } from "../../types/errors.js";
 import { type Pool2dShape, pool2dShape, type Window2d } from "../../types/layers.js";
 import type { Shape } from "../../types/shape.js";
 import type { DType } from "../dtype.js";
-import type { Pair } from "../ops/conv.js";
+import { type Pair, pairArg, type PairH, type PairW } from "../ops/conv.js";
+import type { LayerOpt } from "./Conv2d.js";
 import { avgPool2dOp, maxPool2dOp } from "../ops/pool.js";
 import type { Tensor } from "../Tensor.js";
 import type { AnyTensor } from "../tensorTypes.js";
 import { ModuleBase } from "./Module.js";
 
-type H<P> = P extends readonly [infer A extends number, number] ? A : P extends number ? P : number;
-type W<P> = P extends readonly [number, infer B extends number] ? B : P extends number ? P : number;
-type Get<O, K extends string, Def> = K extends keyof O ? ([O[K]] extends [undefined] ? Def : Exclude<O[K], undefined>) : Def;
 
 /** Keyword options of MaxPool2d. */
 export interface MaxPool2dLayerOptions {
@@ -29,17 +26,13 @@ export interface AvgPool2dLayerOptions {
 
 /** The window of a pooling layer (stride defaults to the kernel size). */
 export type PoolWindow<K, St, O> = {
-  kh: H<K>; kw: W<K>;
-  sh: H<[St] extends [Pair] ? St : K>; sw: W<[St] extends [Pair] ? St : K>;
-  ph: H<Get<O, "padding", 0>>; pw: W<Get<O, "padding", 0>>;
-  dh: H<Get<O, "dilation", 1>>; dw: W<Get<O, "dilation", 1>>;
+  kh: PairH<K>; kw: PairW<K>;
+  sh: PairH<[St] extends [Pair] ? St : K>; sw: PairW<[St] extends [Pair] ? St : K>;
+  ph: PairH<LayerOpt<O, "padding", 0>>; pw: PairW<LayerOpt<O, "padding", 0>>;
+  dh: PairH<LayerOpt<O, "dilation", 1>>; dw: PairW<LayerOpt<O, "dilation", 1>>;
 };
 
-const pair = (op: string, p: Pair, what: string): [number, number] => {
-  const v: [number, number] = typeof p === "number" ? [p, p] : [p[0], p[1]];
-  for (const n of v) if (!Number.isInteger(n)) throw new ValueError(`${op}: ${what} must be an integer or a pair of integers, got ${typeof p === "number" ? String(p) : `[${p.join(", ")}]`}`);
-  return v;
-};
+const pair = (op: string, p: Pair, what: string): [number, number] => pairArg(op, what, p, -Infinity);
 
 const fmtK = (p: Pair) => (typeof p === "number" ? `${p}` : `(${p[0]}, ${p[1]})`);
 
@@ -135,13 +128,13 @@ export class AvgPool2d<P extends Window2d = Window2d, Ceil extends boolean = boo
 
 /** `nn.MaxPool2d(kernelSize, stride?, { padding, dilation, ceilMode })` without `new`. */
 export interface MaxPool2dFactory {
-  <const K extends Pair, const St extends Pair | null | undefined = undefined, const O extends MaxPool2dLayerOptions = {}>(kernelSize: K, stride?: St, opts?: O): MaxPool2d<PoolWindow<K, St, O>, Get<O, "ceilMode", false>>;
-  <const K extends Pair, const O extends MaxPool2dLayerOptions = {}>(kernelSize: K, opts: O): MaxPool2d<PoolWindow<K, undefined, O>, Get<O, "ceilMode", false>>;
+  <const K extends Pair, const St extends Pair | null | undefined = undefined, const O extends MaxPool2dLayerOptions = {}>(kernelSize: K, stride?: St, opts?: O): MaxPool2d<PoolWindow<K, St, O>, LayerOpt<O, "ceilMode", false>>;
+  <const K extends Pair, const O extends MaxPool2dLayerOptions = {}>(kernelSize: K, opts: O): MaxPool2d<PoolWindow<K, undefined, O>, LayerOpt<O, "ceilMode", false>>;
   readonly prototype: MaxPool2d;
 }
 /** `nn.AvgPool2d(kernelSize, stride?, { padding, ceilMode, countIncludePad, divisorOverride })` without `new`. */
 export interface AvgPool2dFactory {
-  <const K extends Pair, const St extends Pair | null | undefined = undefined, const O extends AvgPool2dLayerOptions = {}>(kernelSize: K, stride?: St, opts?: O): AvgPool2d<PoolWindow<K, St, O>, Get<O, "ceilMode", false>>;
-  <const K extends Pair, const O extends AvgPool2dLayerOptions = {}>(kernelSize: K, opts: O): AvgPool2d<PoolWindow<K, undefined, O>, Get<O, "ceilMode", false>>;
+  <const K extends Pair, const St extends Pair | null | undefined = undefined, const O extends AvgPool2dLayerOptions = {}>(kernelSize: K, stride?: St, opts?: O): AvgPool2d<PoolWindow<K, St, O>, LayerOpt<O, "ceilMode", false>>;
+  <const K extends Pair, const O extends AvgPool2dLayerOptions = {}>(kernelSize: K, opts: O): AvgPool2d<PoolWindow<K, undefined, O>, LayerOpt<O, "ceilMode", false>>;
   readonly prototype: AvgPool2d;
 }

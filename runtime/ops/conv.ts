@@ -137,7 +137,8 @@ export interface ConvPlan extends ConvGeom {
 export function pairArg(op: string, name: string, v: unknown, min: number): [number, number] {
   const p = typeof v === "number" ? [v, v] : Array.isArray(v) && v.length === 2 ? v : undefined;
   if (!p || !p.every((x) => typeof x === "number" && Number.isInteger(x))) {
-    throw new ValueError(`${op}: ${name} must be an integer or a pair of integers, got ${JSON.stringify(v)}`);
+    const got = typeof v === "number" ? String(v) : Array.isArray(v) ? `[${v.map(String).join(", ")}]` : JSON.stringify(v);
+    throw new ValueError(`${op}: ${name} must be an integer or a pair of integers, got ${got}`);
   }
   for (const x of p as number[]) if (x < min) throw new ValueError(windowArgMsg(op, name, `${min}`, `${x}`));
   return [p[0] as number, p[1] as number];
