@@ -26,6 +26,9 @@ import { SGDOptimizer } from "./optim/SGD.js";
 import { AdamBase, type AdamState } from "./optim/Adam.js";
 import { AdamWOptimizer } from "./optim/AdamW.js";
 import { useWasmGemm, wasmSgemm } from "./ops/matmul.js";
+import { wasm } from "./backend/wasm.js";
+import { sgdWasm, type SgdTerms } from "./codegen/wasm.js";
+import { contiguousStrides } from "./ops/defineOp.js";
 import { Tensor } from "./Tensor.js";
 import type { AnyTensor } from "./tensorTypes.js";
 import { IndexError } from "../types/errors.js";
@@ -126,6 +129,39 @@ function kernelFn(text: string): Fn {
   return f;
 }
 
+/**
+ * A float32 array for a planned buffer: in the wasm memory where it can live there (`wasm.alloc`),
+ * so the GEMM and the update kernels use it in place, without copies; else a plain array.
+ */
+function planned(n: number): Float32Array {
+  return wasm.alloc(n) ?? new Float32Array(n);
+}
+
+/** Whether `t`'s storage is a contiguous float32 array in the wasm memory, starting at element 0. */
+function isResident(t: AnyTensor): boolean {
+  return t._offset === 0 && t.device === "cpu" && t.dtype === "float32" && wasm.addressOf(t._data as Float32Array) >= 0 && t.isContiguous();
+}
+
+/**
+ * Moves a float32 CPU tensor's storage into the wasm memory in place (as `Module.to` moves it to
+ * a device: views made before keep the old storage); a no-op where it is there already or can't be.
+ */
+function makeResident(t: AnyTensor): void {
+  if (t.device !== "cpu" || t.dtype !== "float32" || isResident(t)) return;
+  const r = wasm.alloc(t.numel());
+  if (!r) return;
+  const c = t.contiguous();
+  r.set((c._data as Float32Array).subarray(c._offset, c._offset + r.length));
+  t._data = r as never;
+  t._offset = 0;
+  t._strides = contiguousStrides(t.shape);
+}
+
+/** A zero-filled contiguous float32 tensor, resident in the wasm memory where possible. */
+function plannedTensor(shape: readonly number[]): AnyTensor {
+  return new Tensor(planned(shape.reduce((a, b) => a * b, 1)) as never, shape, contiguousStrides(shape), 0, "float32") as unknown as AnyTensor;
+}
+
 /** Evaluates a dim expression under a binding of symbols. */
 export function evalDim(e: DimExpr, env: ReadonlyMap<string, number>): number {
   if (typeof e === "number") return e;
@@ -181,7 +217,7 @@ class Bound {
     readonly params: ReadonlyMap<string, ParameterTensor>,
     readonly grads: ReadonlyMap<string, AnyTensor> | null,
   ) {
-    for (const b of program.buffers) this.bufs.set(b.id, new Float32Array(evalDim(b.size, env)));
+    for (const b of program.buffers) this.bufs.set(b.id, planned(evalDim(b.size, env)));
     for (const l of program.forward) this.fwd.push(this.#bind(l));
     if (grads && program.backward) for (const l of program.backward.launches) this.bwd.push(this.#bind(l));
   }
@@ -367,6 +403,29 @@ export interface CompiledStep {
 
 type LossKind = "crossEntropy" | "mse";
 
+/** One parameter of a compiled SGD update: its gradient, its momentum buffer, whether that starts now. */
+interface SgdEntry {
+  readonly p: ParameterTensor;
+  readonly g: AnyTensor;
+  readonly b: AnyTensor | null;
+  first: boolean;
+}
+/** A param group's entries and the reusable arrays its launches pass (JS kernel lists, WASM table and scalars). */
+interface SgdGroup {
+  readonly entries: SgdEntry[];
+  readonly ps: unknown[];
+  readonly gs: unknown[];
+  readonly bs: unknown[];
+  readonly h: Float64Array;
+  readonly hw: Float32Array;
+  readonly tab: Float32Array;
+}
+
+function sgdTerms(o: SGDOptimizer["paramGroups"][number], first: boolean): SgdTerms {
+  return { momentum: o.momentum !== 0, first, nesterov: o.nesterov, weightDecay: o.weightDecay !== 0, maximize: o.maximize, undamped: Math.fround(1 - o.dampening) === 1 };
+}
+const sgdKey = (t: SgdTerms): number => Object.values(t).reduce((k: number, b, i) => k | (Number(b) << i), 0);
+
 function lossKind(fn: unknown): LossKind | string {
   if (fn === crossEntropy) return "crossEntropy";
   if (fn === mseLoss) return "mse";
@@ -417,7 +476,7 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
     : undefined;
   const attached = reason === undefined ? kernels!._attach(model) : null;
   if (reason === undefined && !attached) reason = "the compiled kernels don't match the model's parameters";
-  let groups: { params: ParameterTensor[]; ps: unknown[]; gs: unknown[]; bs: unknown[]; h: Float64Array; first: boolean }[] = [];
+  let groups: SgdGroup[] = [];
   if (reason === undefined) {
     const mine = new Set<AnyTensor>(attached!.params.values());
     for (const g of optimizer.paramGroups) for (const p of g.params) if (!mine.has(p)) reason = "the optimizer updates tensors the compiled kernels don't compute gradients for";
@@ -428,7 +487,13 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
   const lossBuf = new Float32Array(1);
   const lossFnK = kind === "crossEntropy" ? kernelFn(crossEntropySource()) : kernelFn(mseSource());
   const isAdam = optimizer instanceof AdamBase;
-  const sgdK = kernelFn(sgdSource());
+  // SGD kernels specialised on which terms the update has (cached by their bit pattern).
+  const sgdKs = new Map<number, Fn>();
+  const sgdK = (t: SgdTerms): Fn => {
+    let f = sgdKs.get(sgdKey(t));
+    if (!f) sgdKs.set(sgdKey(t), (f = kernelFn(sgdSource(t))));
+    return f;
+  };
   const adamK = kernelFn(adamSource());
   const decoupled = optimizer instanceof AdamWOptimizer;
   const lossArgs: unknown[] = [];
@@ -440,9 +505,10 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
 
   const prepareGrads = () => {
     for (const [key, p] of attached!.params) {
+      makeResident(p);
       let g = grads.get(key);
       if (!g) {
-        g = p.grad && p.grad.dtype === "float32" && p.grad.device === "cpu" && p.grad.isContiguous() && p.grad._offset === 0 ? p.grad : (Tensor._empty(p.shape, "float32") as AnyTensor);
+        g = p.grad && isResident(p.grad) ? p.grad : plannedTensor(p.shape);
         grads.set(key, g);
       }
       if (p.grad !== g) p.grad = g as never;
@@ -514,20 +580,57 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
       return;
     }
     groups = (optimizer as SGDOptimizer).paramGroups.map((g) => {
-      const params = g.params as ParameterTensor[];
-      let first = false;
-      const bs = params.map((p) => {
-        if (g.momentum === 0) return null;
+      const entries = (g.params as ParameterTensor[]).map((p): SgdEntry => {
+        const grad = grads.get([...attached!.params].find(([, q]) => q === p)![0])!;
+        if (g.momentum === 0) return { p, g: grad, b: null, first: false };
         const st = optimizer.state.get(p) as { momentumBuffer: AnyTensor | null } | undefined;
-        const b = st?.momentumBuffer;
-        if (b && b.isContiguous() && b._offset === 0 && b.dtype === "float32") return b._data;
-        first = true;
-        const t = Tensor._empty(p.shape, "float32") as AnyTensor;
-        optimizer.state.set(p, { momentumBuffer: t });
-        return t._data;
+        let b = st?.momentumBuffer;
+        if (b && b.isContiguous() && b._offset === 0 && b.dtype === "float32" && b.device === "cpu") {
+          makeResident(b);
+          return { p, g: grad, b, first: false };
+        }
+        b = plannedTensor(p.shape);
+        optimizer.state.set(p, { momentumBuffer: b });
+        return { p, g: grad, b, first: true };
       });
-      return { params, ps: params.map((p) => p._data), gs: params.map((p) => grads.get([...attached!.params].find(([, q]) => q === p)![0])!._data), bs, h: new Float64Array(7), first };
+      const n = entries.length;
+      return { entries, ps: new Array(n), gs: new Array(n), bs: new Array(n), h: new Float64Array(4), hw: planned(4), tab: planned(4 * n) };
     });
+  };
+
+  // One SGD launch over the entries of a group with the given `first`: the WASM SIMD kernel when
+  // every array it touches is resident in the wasm memory, else the JS kernel (the same numbers).
+  const sgdLaunch = (grp: SgdGroup, o: SGDOptimizer["paramGroups"][number], first: boolean): void => {
+    const terms = sgdTerms(o, first);
+    const sel = grp.entries.filter((e) => e.first === first);
+    if (sel.length === 0) return;
+    const tab = wasm.addressOf(grp.tab) >= 0 ? new Int32Array(grp.tab.buffer, grp.tab.byteOffset, 4 * sel.length) : null;
+    if (tab && sel.every((e) => isResident(e.p) && isResident(e.g) && (e.b === null || isResident(e.b)))) {
+      sel.forEach((e, r) => {
+        tab[4 * r] = wasm.addressOf(e.p._data as Float32Array);
+        tab[4 * r + 1] = wasm.addressOf(e.g._data as Float32Array);
+        tab[4 * r + 2] = e.b ? wasm.addressOf(e.b._data as Float32Array) : 0;
+        tab[4 * r + 3] = 16 * Math.ceil(e.p.numel() / 4);
+      });
+      grp.hw[0] = -o.lr;
+      grp.hw[1] = o.momentum;
+      grp.hw[2] = 1 - o.dampening;
+      grp.hw[3] = o.weightDecay;
+      const key = `sgd:${sgdKey(terms)}` + (wasm.shared ? ":shared" : "");
+      wasm.run(key, () => sgdWasm(wasm.shared, terms), "sgd", [wasm.addressOf(grp.tab), sel.length, wasm.addressOf(grp.hw)]);
+    } else {
+      grp.ps.length = grp.gs.length = grp.bs.length = sel.length;
+      sel.forEach((e, r) => {
+        grp.ps[r] = e.p._data;
+        grp.gs[r] = e.g._data;
+        grp.bs[r] = e.b?._data ?? null;
+      });
+      grp.h[0] = o.lr;
+      grp.h[1] = o.momentum;
+      grp.h[2] = o.dampening;
+      grp.h[3] = o.weightDecay;
+      sgdK(terms)(grp.ps, grp.gs, grp.bs, grp.h);
+    }
   };
 
   const step = ((x: AnyTensor, y: AnyTensor): number => {
@@ -579,17 +682,9 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
     const og = (optimizer as SGDOptimizer).paramGroups;
     for (let gi = 0; gi < groups.length; gi++) {
       const g = groups[gi]!;
-      const o = og[gi]!;
-      for (let i = 0; i < g.params.length; i++) g.ps[i] = g.params[i]!._data;
-      g.h[0] = o.lr;
-      g.h[1] = o.momentum;
-      g.h[2] = o.dampening;
-      g.h[3] = o.weightDecay;
-      g.h[4] = o.nesterov ? 1 : 0;
-      g.h[5] = o.maximize ? 1 : 0;
-      g.h[6] = g.first ? 1 : 0;
-      sgdK(g.ps, g.gs, g.bs, g.h);
-      g.first = false;
+      sgdLaunch(g, og[gi]!, true);
+      sgdLaunch(g, og[gi]!, false);
+      for (const e of g.entries) e.first = false;
     }
     return lossBuf[0]!;
   }) as CompiledStep;

@@ -3,7 +3,11 @@
  * instantiated against it, compiled once per key. Like the other backends it knows no ops: it
  * grows the memory, copies typed arrays in and out, and runs an exported kernel function by name.
  * Memory is used as a per-call arena: a caller `reset()`s it, `place()`s its operands and scratch,
- * runs kernels, and copies the results out before the next call.
+ * runs kernels, and copies the results out before the next call. Below the arena lie *resident*
+ * arrays (`alloc`): float32 storage that lives in the wasm memory across calls, so kernels read
+ * and write it in place, without copies (compiled training steps keep parameters, gradients,
+ * optimizer state and activations there). Resident arrays exist only when the memory is shared:
+ * growing a shared memory never detaches the views made before, so they stay valid.
  *
  * `available` is false when the engine lacks WebAssembly SIMD128 (feature-detected by
  * `WebAssembly.validate` of a SIMD probe module) or when `TYPETORCH_NO_WASM=1`; callers then use
@@ -80,6 +84,12 @@ class WasmBackend {
   private mem: WasmMemory | null = null;
   private f32view = new Float32Array(0);
   private top = 0;
+  /** End of the resident region (the arena starts here). */
+  private residentTop = 64;
+  /** Released resident blocks by byte size, for reuse. */
+  private readonly freeBlocks = new Map<number, number[]>();
+  /** Every buffer object this memory has had: a typed array over one of them lives in wasm memory. */
+  private readonly buffers = new WeakSet<object>();
   private readonly instances = new Map<string, WasmExports>();
   private readonly modules = new Map<string, object>();
   private readonly workers = new Map<string, KernelWorker | null>();
@@ -108,8 +118,53 @@ class WasmBackend {
     if (!this.mem) {
       this.mem = this.shared ? new WA!.Memory({ initial: 16, maximum: 65536, shared: true }) : new WA!.Memory({ initial: 16 });
       this.f32view = new Float32Array(this.mem.buffer);
+      this.buffers.add(this.mem.buffer);
     }
     return this.mem;
+  }
+
+  private grow(top: number): void {
+    const mem = this.memory();
+    if (top > mem.buffer.byteLength) {
+      mem.grow(Math.ceil((top - mem.buffer.byteLength) / PAGE));
+      this.f32view = new Float32Array(mem.buffer);
+      this.buffers.add(mem.buffer);
+    }
+  }
+
+  /**
+   * A zero-filled float32 array of `n` elements that lives in the wasm memory (16-byte aligned,
+   * its length padded to a multiple of 4 floats in the block, so f32x4 kernels may run over the
+   * padding); its block is reused once the array object is garbage-collected (keep it referenced
+   * while views of it are in use). Null when the memory is not shared (views would be detached by
+   * the next grow) or there is no WebAssembly SIMD: use a plain array then.
+   */
+  alloc(n: number): Float32Array | null {
+    if (!this.available || !this.shared) return null;
+    const bytes = Math.max(16, (n * 4 + 15) & ~15);
+    let at = this.freeBlocks.get(bytes)?.pop();
+    if (at === undefined) {
+      at = this.residentTop;
+      this.residentTop += bytes;
+      this.grow(this.residentTop);
+    }
+    const view = new Float32Array(this.memory().buffer, at, n);
+    new Float32Array(this.memory().buffer, at, bytes >> 2).fill(0);
+    this.collected.register(view, at * 0x100000000 + bytes);
+    return view;
+  }
+
+  // Gives a collected array's block back: held value = address · 2^32 + size in bytes.
+  private readonly collected = new FinalizationRegistry<number>((key) => {
+    const bytes = key % 0x100000000;
+    let list = this.freeBlocks.get(bytes);
+    if (!list) this.freeBlocks.set(bytes, (list = []));
+    list.push(Math.floor(key / 0x100000000));
+  });
+
+  /** The byte address of `a[0]` when `a` lies in the wasm memory (a resident array or a view of one), else -1. */
+  addressOf(a: Float32Array): number {
+    return this.buffers.has(a.buffer) ? a.byteOffset : -1;
   }
 
   /** Float32 view of the whole memory (valid until the next `reserve`/`place`). */
@@ -119,18 +174,14 @@ class WasmBackend {
 
   /** Starts a new arena (everything placed before is free again). */
   reset(): void {
-    this.top = 64; // keep address 0 unused
+    this.top = this.residentTop;
   }
 
   /** Reserves `floats` f32 slots (16-byte aligned); returns the byte address. */
   reserve(floats: number): number {
-    const mem = this.memory();
     const at = this.top;
     this.top = (at + floats * 4 + 15) & ~15;
-    if (this.top > mem.buffer.byteLength) {
-      mem.grow(Math.ceil((this.top - mem.buffer.byteLength) / PAGE));
-      this.f32view = new Float32Array(mem.buffer);
-    }
+    this.grow(this.top);
     return at;
   }
 

@@ -9,6 +9,7 @@
  * Every kernel works on contiguous typed arrays and never allocates.
  */
 import { im2colSource } from "./jsConv.js";
+import type { SgdTerms } from "./wasm.js";
 
 /** Options of {@link gemmSource}. */
 export interface GemmOptions {
@@ -260,30 +261,31 @@ export function mseSource(): string {
 /**
  * Text of one SGD step over a whole param group in one launch (PyTorch 1.13's update, in its
  * order of roundings): `sgd(Ps, Gs, Bs, h)` with parameter, gradient and momentum-buffer arrays
- * and `h = [lr, momentum, dampening, weightDecay, nesterov, maximize, first]` (`first`: the
- * momentum buffers start as the gradient).
+ * and `h = [lr, momentum, dampening, weightDecay]`. The text is specialised on `v` (which terms
+ * exist), so the inner loop has no branches: the update is memory-bound, and a branchy loop
+ * over all options ran at ~4.5 ns per element where this one runs at ~1.
  *
  * @example
- * sgdSource();
+ * sgdSource({ momentum: true, first: false, nesterov: false, weightDecay: false, maximize: false, undamped: true });
  */
-export function sgdSource(): string {
+export function sgdSource(v: SgdTerms): string {
+  const body: string[] = [v.maximize ? "let d = -G[i];" : "let d = G[i];"];
+  if (v.weightDecay) body.push("d = fr(d + fr(P[i] * wd));");
+  if (v.momentum) {
+    body.push(v.first ? "const b = d;" : `const b = fr(fr(Bf[i] * mu) + ${v.undamped ? "d" : "fr(d * damp1)"});`, "Bf[i] = b;");
+    body.push(v.nesterov ? "d = fr(d + fr(b * mu));" : "d = b;");
+  }
+  body.push("P[i] = fr(P[i] + fr(d * lr));");
   return [
     '"use strict";',
     "const fr = Math.fround;",
     "return function sgd(Ps, Gs, Bs, h) {",
     "// the hyper-parameters are float32 scalar operands in eager's tensor ops (x.mul(alpha)): rounded as they are there",
-    "const lr = fr(-h[0]), mu = fr(h[1]), damp1 = fr(1 - h[2]), wd = fr(h[3]), nesterov = h[4] !== 0, maximize = h[5] !== 0, first = h[6] !== 0;",
+    "const lr = fr(-h[0]), mu = fr(h[1]), damp1 = fr(1 - h[2]), wd = fr(h[3]);",
     "for (let t = 0; t < Ps.length; t++) {",
     "const P = Ps[t], G = Gs[t], Bf = Bs[t], n = P.length;",
     "for (let i = 0; i < n; i++) {",
-    "let d = maximize ? -G[i] : G[i];",
-    "if (wd !== 0) d = fr(d + fr(P[i] * wd));",
-    "if (mu !== 0) {",
-    "const b = first ? d : fr(fr(Bf[i] * mu) + fr(d * damp1));",
-    "Bf[i] = b;",
-    "d = nesterov ? fr(d + fr(b * mu)) : b;",
-    "}",
-    "P[i] = fr(P[i] + fr(d * lr));",
+    ...body,
     "}",
     "}",
     "};",

@@ -8,6 +8,7 @@
  * knows no ops; a shared memory (`shared: true`) lets worker threads run the same kernels.
  *
  * Kernels:
+ * - `sgd(pTab, count, pH)`: one SGD step over a list of parameters in place (see {@link sgdWasm}).
  * - `gemm(pA, sam, sak, pB, sbk, sbn, pC, ldc, M, K, N, pAp, pBp, pT)`: `C = A · B` (f32) with A
  *   and B read through element strides (A[i, k] at pA + 4·(i·sam + k·sak)), so transposed views
  *   need no contiguous copy — the packing step reads them as they lie. C is row-major with row
@@ -66,7 +67,7 @@ const vload = (off = 0) => simd(0x00, 4, ...uleb(off));
 const vsplat = (off = 0) => simd(0x09, 2, ...uleb(off)); // v128.load32_splat
 const vstore = (off = 0) => simd(0x0b, 4, ...uleb(off));
 const vzero = simd(0x0c, ...new Array<number>(16).fill(0)); // v128.const 0
-const fadd4 = simd(0xe4), fmul4 = simd(0xe6);
+const fadd4 = simd(0xe4), fmul4 = simd(0xe6), fneg4 = simd(0xe1);
 /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused where the CPU has FMA. */
 const fmadd4 = simd(0x105);
 const call = (f: number) => [0x10, ...uleb(f)];
@@ -271,6 +272,58 @@ function gemmDriver(MR: number, NR: number, KC: number, MC: number, fMicro: numb
 export function gemmWasm(shared = false, fma = false, block: GemmBlock = gemmBlock(fma)): Uint8Array {
   const { MR, NR, KC, MC } = block;
   return moduleBytes([microKernel(MR, NR, fma), packKernel(), gemmDriver(MR, NR, KC, MC, 0, 1)], shared);
+}
+
+// ---------------------------------------------------------------------------------------------
+// SGD
+
+/** The terms an SGD update has (the kernel is specialised on them; the numbers are run-time values). */
+export interface SgdTerms {
+  readonly momentum: boolean;
+  /** The momentum buffer starts as the gradient (the first step). */
+  readonly first: boolean;
+  readonly nesterov: boolean;
+  readonly weightDecay: boolean;
+  readonly maximize: boolean;
+  /** `1 − dampening` is exactly 1: the `d · (1 − dampening)` product is skipped. */
+  readonly undamped: boolean;
+}
+
+/**
+ * Bytes of a module exporting `sgd(pTab, count, pH)`: PyTorch 1.13's SGD update of `count`
+ * float32 parameters in place, four lanes at a time. `pTab` holds `count` rows of four i32:
+ * the byte addresses of the parameter, its gradient and its momentum buffer, and the bytes to
+ * update (a multiple of 16); `pH` the float32 scalars `[−lr, momentum, 1 − dampening, weightDecay]`.
+ * Per element: `d = ±g (+ wd·p)`, `b = first ? d : mu·b + (1 − damp)·d`,
+ * `d = nesterov ? d + mu·b : b`, `p += −lr·d`. Every f32x4 op rounds to float32 as the JS
+ * kernel's `Math.fround` at each step does, so the two agree bit for bit.
+ *
+ * @example
+ * const mod = new WebAssembly.Module(sgdWasm(true, { momentum: true, first: false, nesterov: false, weightDecay: false, maximize: false, undamped: true }));
+ */
+export function sgdWasm(shared: boolean, t: SgdTerms): Uint8Array {
+  const [pTab, count, pH] = [0, 1, 2];
+  const [r, pP, pG, pB, bytes, i] = [3, 4, 5, 6, 7, 8];
+  const [lr, mu, damp1, wd, d, b] = [9, 10, 11, 12, 13, 14];
+  const i32load = (off: number) => [0x28, 2, ...uleb(off)];
+  const at = (base: number) => seq(get(base), get(i), add);
+  const loop: Bytes[] = [at(pG), vload(), ...(t.maximize ? [fneg4] : []), set(d)];
+  if (t.weightDecay) loop.push(get(d), at(pP), vload(), get(wd), fmul4, fadd4, set(d));
+  if (t.momentum) {
+    loop.push(t.first ? get(d) : seq(at(pB), vload(), get(mu), fmul4, get(d), ...(t.undamped ? [] : [get(damp1), fmul4]), fadd4), set(b));
+    loop.push(at(pB), get(b), vstore());
+    loop.push(t.nesterov ? seq(get(d), get(b), get(mu), fmul4, fadd4) : get(b), set(d));
+  }
+  loop.push(at(pP), at(pP), vload(), get(d), get(lr), fmul4, fadd4, vstore());
+  const row = (k: number) => seq(get(pTab), get(r), i32(4), shl, add, i32load(4 * k));
+  const body = seq(
+    get(pH), vsplat(0), set(lr), get(pH), vsplat(4), set(mu), get(pH), vsplat(8), set(damp1), get(pH), vsplat(12), set(wd),
+    forLoop(r, i32(0), get(count), i32(1), seq(
+      row(0), set(pP), row(1), set(pG), row(2), set(pB), row(3), set(bytes),
+      forLoop(i, i32(0), get(bytes), i32(16), seq(...loop)),
+    )),
+  );
+  return moduleBytes([{ params: 3, locals: [{ type: I32, count: 6 }, { type: V128, count: 6 }], body, export: "sgd" }], shared);
 }
 
 /**

@@ -82,8 +82,10 @@ function span(offs: readonly number[], rows: number, cols: number, rs: number, c
  * The float32 GEMM through the generated WASM SIMD kernel (`codegen/wasm.ts`), for a batch of
  * products: for each t, `C[cOffs[t] + i·n + j] = Σₚ A[aOffs[t] + i·sam + p·sak] · B[bOffs[t] + p·sbk + j·sbn]`.
  * Strides are in elements and must be ≥ 0; A and B may be any strided views (a transposed `x.t()`
- * is packed as it lies, without a contiguous copy). The element ranges the operands touch are
- * copied into wasm memory once for the whole batch, and C is copied back per product.
+ * is packed as it lies, without a contiguous copy). Operands that live in the wasm memory
+ * (`wasm.alloc`, as a compiled step's buffers do) are read in place, and a resident C is written in
+ * place; other operands' touched element ranges are copied into wasm memory once for the whole
+ * batch, and such a C is copied back per product.
  */
 export function wasmSgemm(
   C: Float32Array, cOffs: readonly number[],
@@ -98,15 +100,23 @@ export function wasmSgemm(
   }
   const blk = gemmBlock(wasm.relaxed);
   const sc = gemmScratchFloats(n, blk);
-  const [alo, ahi] = span(aOffs, m, k, sam, sak);
-  const [blo, bhi] = span(bOffs, k, n, sbk, sbn);
   wasm.reset();
-  const pA = wasm.place(A, alo, ahi);
-  const pB = wasm.place(B, blo, bhi);
+  // pA/pB: the byte address of element 0 of A/B (as if the whole array were in wasm memory)
+  let pA = wasm.addressOf(A);
+  if (pA < 0) {
+    const [alo, ahi] = span(aOffs, m, k, sam, sak);
+    pA = wasm.place(A, alo, ahi) - 4 * alo;
+  }
+  let pB = wasm.addressOf(B);
+  if (pB < 0) {
+    const [blo, bhi] = span(bOffs, k, n, sbk, sbn);
+    pB = wasm.place(B, blo, bhi) - 4 * blo;
+  }
+  const cRes = wasm.addressOf(C);
   const pAp = wasm.reserve(sc.ap);
   const pBp = wasm.reserve(sc.bp);
   const pT = wasm.reserve(sc.t);
-  const pC = wasm.reserve(m * n);
+  const pCs = cRes < 0 ? wasm.reserve(m * n) : 0;
   const key = gemmKey();
   // The worker's half: columns [n0, n) of every product, with scratch of its own.
   const worker = m * k * n >= gemmThreads.minMacs && n >= 2 * blk.NR ? wasm.worker(key, gemmModule, "gemm", 14) : null;
@@ -119,8 +129,9 @@ export function wasmSgemm(
     wT = wasm.reserve(sc2.t);
   }
   for (let t = 0; t < cOffs.length; t++) {
-    const pa = pA + 4 * (aOffs[t]! - alo);
-    const pb = pB + 4 * (bOffs[t]! - blo);
+    const pa = pA + 4 * aOffs[t]!;
+    const pb = pB + 4 * bOffs[t]!;
+    const pC = cRes < 0 ? pCs : cRes + 4 * cOffs[t]!;
     if (worker) {
       worker.start([pa, sam, sak, pb + 4 * n0 * sbn, sbk, sbn, pC + 4 * n0, n, m, k, n - n0, wAp, wBp, wT]);
       try {
@@ -129,8 +140,7 @@ export function wasmSgemm(
         worker.finish();
       }
     } else wasm.run(key, gemmModule, "gemm", [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, n, pAp, pBp, pT]);
-    const f = wasm.f32;
-    C.set(f.subarray(pC >> 2, (pC >> 2) + m * n), cOffs[t]!);
+    if (cRes < 0) C.set(wasm.f32.subarray(pCs >> 2, (pCs >> 2) + m * n), cOffs[t]!);
   }
 }
 
