@@ -233,17 +233,127 @@ function packKernel(): Func {
   return { params: 7, locals: [{ type: I32, count: 5 }], body };
 }
 
+/**
+ * `fast(src, sInner, panels, kc, dst)`: the packing of `packKernel` for R = `R` when the panel
+ * dimension is contiguous (sOuter = 1: B row-major, or A stored transposed as in the backward's
+ * `gᵀ·x`) and the panels are full: each k row of a panel is R consecutive floats, copied with
+ * v128 (and one i64) loads and stores instead of R scalar ones.
+ */
+function packFastKernel(R: number): Func {
+  const [src, sInner, panels, kc, dst] = [0, 1, 2, 3, 4];
+  const p = 5, k = 6, sp = 7, s = 8, d = 9;
+  const copy: Bytes[] = [];
+  let off = 0;
+  for (; off + 4 <= R; off += 4) copy.push(seq(get(d), get(s), vload(off * 4), vstore(off * 4)));
+  for (; off + 2 <= R; off += 2) copy.push(seq(get(d), get(s), 0x29, 0, ...uleb(off * 4) /* i64.load */, 0x37, 0, ...uleb(off * 4) /* i64.store */));
+  for (; off < R; off++) copy.push(seq(get(d), get(s), f32load(off * 4), f32store(off * 4)));
+  const body = seq(
+    get(dst), set(d), get(src), set(sp),
+    forLoop(p, i32(0), get(panels), i32(1), seq(
+      get(sp), set(s),
+      forLoop(k, i32(0), get(kc), i32(1), seq(
+        ...copy,
+        get(s), get(sInner), i32(2), shl, add, set(s),
+        get(d), i32(4 * R), add, set(d),
+      )),
+      get(sp), i32(4 * R), add, set(sp),
+    )),
+  );
+  return { params: 5, locals: [{ type: I32, count: 5 }], body };
+}
+
+/** i8x16.shuffle selecting f32 lanes (0–3: first operand, 4–7: second). */
+const shuf = (lanes: readonly number[]) => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
+/** v128.store64_lane: stores 64-bit lane `lane` of the vector. */
+const store64Lane = (off: number, lane: number) => simd(0x5b, 3, ...uleb(off), lane);
+
+/**
+ * `trans(src, sOuter, panels, kc, dst)`: the packing of `packKernel` for R = `R` when the
+ * *other* dimension is contiguous (sInner = 1: A row-major, or B stored transposed as a Linear
+ * weight) and the panels are full: four k values of four rows are loaded as four vectors and
+ * transposed in registers (8 shuffles) into four k rows of the panel; with R = 6 the last two
+ * rows go as 64-bit lanes; the k tail (kc mod 4) is copied element by element.
+ */
+function packTransKernel(R: number): Func {
+  const [src, sOuter, panels, kc, dst] = [0, 1, 2, 3, 4];
+  const p = 5, k = 6, kb = 7, dp = 8, d = 9, r0 = 10; // row addresses: locals r0 .. r0+R-1
+  const v = r0 + R; // v128 locals v .. v+7
+  const rowLoad = (r: number) => seq(get(r0 + r), get(kb), add, vload());
+  const body4: Bytes[] = [];
+  // d = dp + 4·k·R: the first of the four k rows of the panel
+  body4.push(seq(get(dp), get(k), i32(4 * R), mul, add, set(d)));
+  for (let g = 0; g + 4 <= R; g += 4) {
+    for (let t = 0; t < 4; t++) body4.push(seq(rowLoad(g + t), set(v + t)));
+    body4.push(seq(get(v), get(v + 1), shuf([0, 4, 1, 5]), set(v + 4), get(v), get(v + 1), shuf([2, 6, 3, 7]), set(v + 5)));
+    body4.push(seq(get(v + 2), get(v + 3), shuf([0, 4, 1, 5]), set(v + 6), get(v + 2), get(v + 3), shuf([2, 6, 3, 7]), set(v + 7)));
+    const out = [[4, 6, [0, 1, 4, 5]], [4, 6, [2, 3, 6, 7]], [5, 7, [0, 1, 4, 5]], [5, 7, [2, 3, 6, 7]]] as const;
+    out.forEach(([a, b, l], t) => body4.push(seq(get(d), get(v + a), get(v + b), shuf(l), vstore(4 * (t * R + g)))));
+  }
+  if (R % 4 === 2) {
+    const g = R - 2;
+    body4.push(seq(rowLoad(g), set(v), rowLoad(g + 1), set(v + 1)));
+    body4.push(seq(get(v), get(v + 1), shuf([0, 4, 1, 5]), set(v + 2), get(v), get(v + 1), shuf([2, 6, 3, 7]), set(v + 3)));
+    for (let t = 0; t < 4; t++) body4.push(seq(get(d), get(v + 2 + (t >> 1)), store64Lane(4 * (t * R + g), t & 1)));
+  } else if (R % 4 !== 0) throw new Error(`packTransKernel: R = ${R} is not 4·n or 4·n + 2`);
+  const tail: Bytes[] = [];
+  for (let r = 0; r < R; r++) tail.push(seq(get(d), i32(4 * r), add, get(r0 + r), get(kb), add, f32load(), f32store()));
+  const rows: Bytes[] = [];
+  for (let r = 0; r < R; r++) rows.push(seq(get(src), get(p), i32(R), mul, i32(r), add, get(sOuter), mul, i32(2), shl, add, set(r0 + r)));
+  const body = forLoop(p, i32(0), get(panels), i32(1), seq(
+    ...rows,
+    get(dst), get(p), get(kc), mul, i32(4 * R), mul, add, set(dp),
+    forLoop(k, i32(0), seq(get(kc), i32(3), sub), i32(4), seq(get(k), i32(2), shl, set(kb), ...body4)),
+    // k tail: k is where the vector loop stopped
+    forLoop(k, get(k), get(kc), i32(1), seq(get(k), i32(2), shl, set(kb), get(dp), get(k), i32(4 * R), mul, add, set(d), ...tail)),
+  ));
+  return { params: 5, locals: [{ type: I32, count: 5 + R }, { type: V128, count: 8 }], body };
+}
+
+/**
+ * `packR(src, sOuter, sInner, nOuter, kc, dst)`: `packKernel` with R = `R`, taking a vector path
+ * for the full panels — `fast` (function `fFast`) when the panel dimension is contiguous, `trans`
+ * (`fTrans`) when the other one is — and the generic one (`fPack`) for the rest.
+ */
+function packDispatch(R: number, fFast: number, fTrans: number, fPack: number): Func {
+  const [src, sOuter, sInner, nOuter, kc, dst] = [0, 1, 2, 3, 4, 5];
+  const full = 6;
+  // the partial last panel (nOuter mod R outer indices) through the generic pack
+  const rest = seq(
+    ifElse(
+      seq(get(nOuter), get(full), i32(R), mul, sub),
+      seq(
+        get(src), get(full), i32(4 * R), mul, get(sOuter), mul, add, get(sOuter), get(sInner),
+        get(nOuter), get(full), i32(R), mul, sub, get(kc),
+        get(dst), get(full), i32(4 * R), mul, get(kc), mul, add, i32(R), call(fPack),
+      ),
+    ),
+  );
+  const body = seq(
+    get(nOuter), i32(R), 0x6d /* i32.div_s */, set(full),
+    ifElse(
+      seq(get(sOuter), i32(1), eq),
+      seq(get(src), get(sInner), get(full), get(kc), get(dst), call(fFast), rest),
+      ifElse(
+        seq(get(sInner), i32(1), eq),
+        seq(get(src), get(sOuter), get(full), get(kc), get(dst), call(fTrans), rest),
+        seq(get(src), get(sOuter), get(sInner), get(nOuter), get(kc), get(dst), i32(R), call(fPack)),
+      ),
+    ),
+  );
+  return { params: 6, locals: [{ type: I32, count: 1 }], body };
+}
+
 /** The driver `gemm(pA, sam, sak, pB, sbk, sbn, pC, ldc, M, K, N, pAp, pBp, pT)` (see the module doc). */
-function gemmDriver(MR: number, NR: number, KC: number, MC: number, fMicro: number, fPack: number): Func {
+function gemmDriver(MR: number, NR: number, KC: number, MC: number, fMicro: number, fPackA: number, fPackB: number): Func {
   const [pA, sam, sak, pB, sbk, sbn, pC, ldc, M, K, N, pAp, pBp, pT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
   const pc = 14, kc = 15, ic = 16, mc = 17, jr = 18, ir = 19;
   const body = forLoop(pc, i32(0), get(K), i32(KC), seq(
     min(i32(KC), seq(get(K), get(pc), sub)), set(kc),
     // pack B[pc:pc+kc, 0:N]
-    get(pB), get(pc), get(sbk), mul, i32(2), shl, add, get(sbn), get(sbk), get(N), get(kc), get(pBp), i32(NR), call(fPack),
+    get(pB), get(pc), get(sbk), mul, i32(2), shl, add, get(sbn), get(sbk), get(N), get(kc), get(pBp), call(fPackB),
     forLoop(ic, i32(0), get(M), i32(MC), seq(
       min(i32(MC), seq(get(M), get(ic), sub)), set(mc),
-      get(pA), get(ic), get(sam), mul, get(pc), get(sak), mul, add, i32(2), shl, add, get(sam), get(sak), get(mc), get(kc), get(pAp), i32(MR), call(fPack),
+      get(pA), get(ic), get(sam), mul, get(pc), get(sak), mul, add, i32(2), shl, add, get(sam), get(sak), get(mc), get(kc), get(pAp), call(fPackA),
       forLoop(jr, i32(0), get(N), i32(NR), seq(
         forLoop(ir, i32(0), get(mc), i32(MR), seq(
           get(pAp), get(ir), get(kc), mul, i32(2), shl, add, // pa
@@ -271,7 +381,13 @@ function gemmDriver(MR: number, NR: number, KC: number, MC: number, fMicro: numb
  */
 export function gemmWasm(shared = false, fma = false, block: GemmBlock = gemmBlock(fma)): Uint8Array {
   const { MR, NR, KC, MC } = block;
-  return moduleBytes([microKernel(MR, NR, fma), packKernel(), gemmDriver(MR, NR, KC, MC, 0, 1)], shared);
+  // functions: 0 micro-kernel, 1 generic pack, 2/3 contiguous-panel packs for MR/NR, 4/5
+  // transposing packs for MR/NR, 6/7 the dispatchers for MR/NR, 8 the driver
+  const fns = [
+    microKernel(MR, NR, fma), packKernel(), packFastKernel(MR), packFastKernel(NR), packTransKernel(MR), packTransKernel(NR),
+    packDispatch(MR, 2, 4, 1), packDispatch(NR, 3, 5, 1), gemmDriver(MR, NR, KC, MC, 0, 6, 7),
+  ];
+  return moduleBytes(fns, shared);
 }
 
 // ---------------------------------------------------------------------------------------------
