@@ -16,10 +16,13 @@ import os from "node:os";
 import path from "node:path";
 import { wasm } from "../runtime/backend/wasm.js";
 import { gemmThreads } from "../runtime/ops/matmul.js";
-import { data, nn, optim, torch } from "../runtime/index.js";
+import { compiled, compileStep, data, nn, optim, torch } from "../runtime/index.js";
+import type { CompiledStep } from "../runtime/compiled.js";
+import { compileFiles } from "../compiler/write.js";
+import { BenchCNN, BenchMLP } from "./models.js";
 import { missingTrainingKernels, registerTfjsGradients } from "./tfjs_gradients.js";
 
-export type TrainEngine = "typetorch" | "typetorch2" | "tfjsCpu" | "tfjsWasm" | "torch";
+export type TrainEngine = "typetorch" | "typetorch2" | "compiled" | "compiled2" | "tfjsCpu" | "tfjsWasm" | "torch";
 export interface TrainCell {
   samplesPerS?: number;
   error?: string;
@@ -29,7 +32,7 @@ export interface TrainCell {
 export interface TrainingResult {
   rows: Record<"mlp" | "cnn", Partial<Record<TrainEngine, TrainCell>>>;
   memory: { rssBeforeMiB: number; rssAfterMiB: number; heapGrowthMiB: number; peakRssMiB: number };
-  checks: { model: string; wasmLoss: number; jsLoss: number; ok: boolean }[];
+  checks: { model: string; wasmLoss: number; jsLoss: number; compiledLoss: number; ok: boolean }[];
   torchVersion?: string;
 }
 
@@ -58,24 +61,40 @@ function rate(step: () => void, batch: number, warmupMs: number, sampleMs: numbe
   return rates[rates.length >> 1]!;
 }
 
+// The bench's models, compiled in memory from bench/models.ts by this checkout's compiler.
+let programs: Record<Model, ReturnType<typeof compiled.defineKernels>> | undefined;
+function kernelsFor(kind: Model) {
+  if (!programs) {
+    const [r] = compileFiles([path.join(path.dirname(new URL(import.meta.url).pathname), "models.ts")], { write: false });
+    const find = (name: string) => {
+      const p = r!.programs.find((q) => q.name === name);
+      if (!p) throw new Error(`bench: the compiler gave no program for ${name}`);
+      return compiled.defineKernels(p);
+    };
+    programs = { mlp: find("BenchMLP"), cnn: find("BenchCNN") };
+  }
+  return programs[kind];
+}
+
 function makeModel(kind: Model) {
-  return kind === "mlp"
-    ? nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 128), nn.ReLU(), nn.Linear(128, 10))
-    : nn.Sequential(
-        nn.Conv2d(1, 16, 3, { padding: 1 }), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, { padding: 1 }), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10),
-      );
+  return kind === "mlp" ? new BenchMLP() : new BenchCNN();
 }
 
 type AnyT = { shape: readonly number[]; item(): unknown; backward(): void };
 
-/** typetorch eager training step over pre-sliced batches. */
-function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0) {
+/** typetorch training step over pre-sliced batches: eager (op by op), or `compileStep` on the compiled kernels. */
+function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0, compile = false) {
   torch.manualSeed(seed);
-  const model = makeModel(kind) as unknown as ((x: unknown) => unknown) & { parameters(): never };
+  const model = makeModel(kind);
   const opt = optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });
   const lossFn = nn.CrossEntropyLoss() as unknown as (a: unknown, b: unknown) => AnyT;
+  let cstep: CompiledStep | undefined;
+  if (compile) {
+    model.useKernels(kernelsFor(kind));
+    cstep = compileStep(model, lossFn, opt as never);
+    if (!cstep.compiled) throw new Error(`bench: the ${kind} step is not compiled: ${cstep.reason}`);
+  }
+  const run = model as unknown as (x: unknown) => unknown;
   const bs = BATCH[kind];
   const shape = kind === "mlp" ? [bs, 784] : [bs, 1, 28, 28];
   const batches = Array.from({ length: nb }, (_, i) => [
@@ -87,8 +106,12 @@ function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: numbe
   return {
     step: () => {
       const [x, y] = batches[i++ % nb]!;
+      if (cstep) {
+        last = cstep(x as never, y as never);
+        return;
+      }
       opt.zeroGrad();
-      const loss = lossFn(model(x), y);
+      const loss = lossFn(run(x), y);
       loss.backward();
       opt.step();
       last = loss.item() as number;
@@ -159,11 +182,11 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
 
   // correctness: the first 3 losses with the WASM GEMM vs with the JS reference kernels
   for (const kind of ["mlp", "cnn"] as const) {
-    const losses = (useWasm: boolean) => {
+    const losses = (useWasm: boolean, compile = false) => {
       const saved = wasm.available;
       wasm.available = useWasm && saved;
       try {
-        const t = typetorchTrainer(kind, X, Y, 3, 7);
+        const t = typetorchTrainer(kind, X, Y, 3, 7, compile);
         for (let s = 0; s < 3; s++) t.step();
         return t.loss();
       } finally {
@@ -172,26 +195,27 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
     };
     const w = losses(true);
     const j = losses(false);
-    checks.push({ model: kind, wasmLoss: w, jsLoss: j, ok: Number.isFinite(w) && Math.abs(w - j) <= 1e-4 * Math.max(1, Math.abs(j)) });
+    const c = losses(true, true);
+    const near = (a: number) => Number.isFinite(a) && Math.abs(a - j) <= 1e-4 * Math.max(1, Math.abs(j));
+    checks.push({ model: kind, wasmLoss: w, jsLoss: j, compiledLoss: c, ok: near(w) && near(c) });
   }
 
   const mem0 = process.memoryUsage();
   for (const kind of ["mlp", "cnn"] as const) {
     const bs = BATCH[kind];
     const nb = Math.floor(N / bs);
-    // One GEMM thread (the "typetorch" row), then two where backend/threads.ts has them.
+    // Eager and compiled, each with one GEMM thread, then two where backend/threads.ts has them.
     const minMacs = gemmThreads.minMacs;
-    gemmThreads.minMacs = Infinity;
-    const t = typetorchTrainer(kind, X, Y, nb);
-    rows[kind].typetorch = { samplesPerS: rate(t.step, bs, T.warm, T.sample, T.samples) };
-    rows[kind].typetorch!.lastLoss = t.loss();
-    gemmThreads.minMacs = minMacs;
-    o.log(`  train ${kind}: typetorch ${rows[kind].typetorch!.samplesPerS!.toFixed(0)} samples/s`);
-    if (wasm.shared) {
-      const t2 = typetorchTrainer(kind, X, Y, nb);
-      rows[kind].typetorch2 = { samplesPerS: rate(t2.step, bs, T.warm, T.sample, T.samples) };
-      rows[kind].typetorch2!.lastLoss = t2.loss();
-      o.log(`  train ${kind}: typetorch (2 GEMM threads) ${rows[kind].typetorch2!.samplesPerS!.toFixed(0)} samples/s`);
+    for (const [engine, compile, threads] of [["typetorch", false, 1], ["typetorch2", false, 2], ["compiled", true, 1], ["compiled2", true, 2]] as const) {
+      if (threads === 2 && !wasm.shared) continue;
+      gemmThreads.minMacs = threads === 1 ? Infinity : minMacs;
+      try {
+        const t = typetorchTrainer(kind, X, Y, nb, 0, compile);
+        rows[kind][engine] = { samplesPerS: rate(t.step, bs, T.warm, T.sample, T.samples), lastLoss: t.loss() };
+        o.log(`  train ${kind}: typetorch ${compile ? "compiled" : "eager"}, ${threads} GEMM thread${threads > 1 ? "s" : ""}: ${rows[kind][engine]!.samplesPerS!.toFixed(0)} samples/s`);
+      } finally {
+        gemmThreads.minMacs = minMacs;
+      }
     }
   }
   const mem1 = process.memoryUsage();
@@ -273,15 +297,32 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
   };
 }
 
+/** The fastest typetorch configuration of a row (eager/compiled, 1/2 threads). */
+export function bestTypetorch(row: TrainingResult["rows"]["mlp"]): { engine: TrainEngine; cell: TrainCell } | undefined {
+  let best: { engine: TrainEngine; cell: TrainCell } | undefined;
+  for (const e of ["typetorch", "typetorch2", "compiled", "compiled2"] as const) {
+    const c = row[e];
+    if (c?.samplesPerS && (!best || c.samplesPerS > best.cell.samplesPerS!)) best = { engine: e, cell: c };
+  }
+  return best;
+}
+
+export const engineLabel: Record<TrainEngine, string> = {
+  typetorch: "eager, 1 thr", typetorch2: "eager, 2 thr", compiled: "compiled, 1 thr", compiled2: "compiled, 2 thr",
+  tfjsCpu: "TF.js cpu", tfjsWasm: "TF.js wasm", torch: "PyTorch",
+};
+
 /** Markdown table of the training rows (ratios: typetorch ÷ other, > 1 = typetorch faster). */
 export function trainingTable(r: TrainingResult, mdTable: (head: string[], rows: string[][]) => string): string {
   const cell = (c?: TrainCell) => (c?.samplesPerS !== undefined ? c.samplesPerS.toFixed(0) : c?.error ? `— (${c.error})` : "—");
   const ratio = (a?: TrainCell, b?: TrainCell) => (a?.samplesPerS && b?.samplesPerS ? `${(a.samplesPerS / b.samplesPerS).toPrecision(3)}×` : "—");
   const two = r.rows.mlp.typetorch2 !== undefined || r.rows.cnn.typetorch2 !== undefined;
-  const head = ["model (samples/s)", "typetorch (eager, 1 thr)", ...(two ? ["typetorch (2 GEMM thr)"] : []), "TF.js cpu", "TF.js wasm", `PyTorch${r.torchVersion ? " " + r.torchVersion : ""} (1 thr)`, "tt / TF.js cpu", "tt / TF.js wasm", "tt / PyTorch"];
+  const tt = (["typetorch", ...(two ? ["typetorch2"] : []), "compiled", ...(two ? ["compiled2"] : [])] as TrainEngine[]);
+  const head = ["model (samples/s)", ...tt.map((e) => `typetorch (${engineLabel[e]})`), "TF.js cpu", "TF.js wasm", `PyTorch${r.torchVersion ? " " + r.torchVersion : ""} (1 thr)`, "compiled / eager (1 thr)", "best typetorch", "best / TF.js cpu", "best / TF.js wasm", "best / PyTorch"];
   const names = { mlp: "MLP 784-256-128-10, batch 64", cnn: "CNN c16-p-c32-p-fc128-fc10, batch 32" };
   return mdTable(head, (["mlp", "cnn"] as const).map((k) => {
     const row = r.rows[k];
-    return [names[k], cell(row.typetorch), ...(two ? [cell(row.typetorch2)] : []), cell(row.tfjsCpu), cell(row.tfjsWasm), cell(row.torch), ratio(row.typetorch, row.tfjsCpu), ratio(row.typetorch, row.tfjsWasm), ratio(row.typetorch, row.torch)];
+    const best = bestTypetorch(row);
+    return [names[k], ...tt.map((e) => cell(row[e])), cell(row.tfjsCpu), cell(row.tfjsWasm), cell(row.torch), ratio(row.compiled, row.typetorch), best ? engineLabel[best.engine] : "—", ratio(best?.cell, row.tfjsCpu), ratio(best?.cell, row.tfjsWasm), ratio(best?.cell, row.torch)];
   }));
 }

@@ -4,6 +4,7 @@
  * kernels compute what the eager ops compute. Pure functions of their arguments.
  */
 import { conv2dSource, ewChainSource, gemmSource, softmaxRowsSource } from "../runtime/codegen/fused.js";
+import { avgPool2dBackwardSource, conv2dBackwardSource, maxPool2dBackwardSource } from "../runtime/codegen/fusedConv.js";
 import { maxPoolSource, windowAvgSource } from "../runtime/codegen/jsConv.js";
 import { add, div, mul, sub } from "../runtime/ops/binary.js";
 import type { ElementwiseOpDef } from "../runtime/ops/defineOp.js";
@@ -44,7 +45,9 @@ export function linearKernel(act: Act | null, bias: boolean): string {
 export function actBackwardExpr(act: Act, g: string, y: string): string {
   switch (act) {
     case "relu":
-      return `fr(${g} * (${y} > 0 ? 1 : 0))`;
+      // `+(y > 0)` (not `y > 0 ? 1 : 0`): the same 0/1 factor, without a branch that mispredicts on
+      // half the elements (measured ~4× faster over a ReLU layer's output)
+      return `fr(${g} * +(${y} > 0))`;
     case "sigmoid":
       return `fr(${g} * fr(${y} * fr(-${y} + 1)))`;
     case "tanh":
@@ -98,4 +101,38 @@ export function maxPoolKernel(): string {
 /** Average pooling over precomputed windows (eager's kernel). */
 export function avgPoolKernel(): string {
   return windowAvgSource(false);
+}
+
+const actBw = (act: Act | null) => (act ? (g: string, y: string) => actBackwardExpr(act, g, y) : null);
+
+/**
+ * A Conv2d layer's backward in one launch: its own activation's backward (`act`, unless a
+ * downstream kernel applied it), `∂b`, `∂W` from the forward's im2col buffer, and — with
+ * `inputGrad` — `∂X` through col2im, with the producer's activation backward (`inputAct`) fused in.
+ *
+ * @example
+ * convBackwardKernel("relu", true, false, null); // the first Conv2d + ReLU of a CNN
+ */
+export function convBackwardKernel(act: Act | null, bias: boolean, inputGrad: boolean, inputAct: Act | null): string {
+  return conv2dBackwardSource({ bias, act: actBw(act), inputGrad, inputAct: inputGrad ? actBw(inputAct) : null });
+}
+
+/**
+ * Max pooling's backward (scatter at the recorded argmax), with the producer's activation backward fused in.
+ *
+ * @example
+ * maxPoolBackwardKernel("relu"); // after Conv2d + ReLU
+ */
+export function maxPoolBackwardKernel(inputAct: Act | null): string {
+  return maxPool2dBackwardSource(actBw(inputAct));
+}
+
+/**
+ * Average pooling's backward (spread over the windows), with the producer's activation backward fused in.
+ *
+ * @example
+ * avgPoolBackwardKernel("tanh"); // after Conv2d + Tanh
+ */
+export function avgPoolBackwardKernel(inputAct: Act | null): string {
+  return avgPool2dBackwardSource(actBw(inputAct));
 }

@@ -16,6 +16,7 @@
  */
 import { ValueError } from "../types/errors.js";
 import { isGradEnabled } from "./autograd.js";
+import { gpuForward } from "./compiledGpu.js";
 import { adamSource, crossEntropySource, mseSource, sgdSource } from "./codegen/fused.js";
 import { type KernelHook, ModuleBase } from "./nn/Module.js";
 import type { ParameterTensor } from "./nn/Parameter.js";
@@ -82,7 +83,7 @@ export interface ModelProgram {
   readonly backward: { readonly grad: string; readonly launches: readonly Launch[] } | null;
   /** JS kernel text by name (`"use strict"; return function ...`). */
   readonly kernels: Readonly<Record<string, string>>;
-  /** WGSL kernel text by name (emitted with `--target wgsl`; not run by the CPU runtime). */
+  /** WGSL kernel text by name (emitted with `--target wgsl`; run on WebGPU by `compiledGpu.ts`). */
   readonly wgsl?: Readonly<Record<string, string>>;
 }
 
@@ -338,6 +339,8 @@ export class CompiledKernels implements KernelHook {
     if (!a) return undefined;
     if (m.training && this.program.evalOnly) return undefined;
     if (isGradEnabled() && (x.requiresGrad || [...a.params.values()].some((p) => p.requiresGrad))) return undefined;
+    // A webgpu input runs the program's WGSL (compiledGpu.ts), or op by op.
+    if ((x as AnyTensor).device === "webgpu") return gpuForward(this, m, a.params, x as AnyTensor);
     const env = this._bind(m, x as AnyTensor, true);
     if (!env) return undefined;
     const plan = this._plan(a, env, null);

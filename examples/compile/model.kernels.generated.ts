@@ -413,7 +413,7 @@ return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {
 if (SG !== null && SG(C, co, A, ao, K, 1, B, bo, N, 1, M, K, N)) {
 for (let i = 0, q = 0; i < M; i++) {
 for (let j = 0; j < N; j++, q++) {
-const acc = C[co + q]; { const o = q, jj = j; C[co + o] = fr(fr(acc) * (E[o] > 0 ? 1 : 0)); }
+const acc = C[co + q]; { const o = q, jj = j; C[co + o] = fr(fr(acc) * +(E[o] > 0)); }
 }
 }
 return;
@@ -469,37 +469,37 @@ c31 += a3 * b1;
 c32 += a3 * b2;
 c33 += a3 * b3;
 }
-{ const o = (i + 0) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c00) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 0) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c01) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 0) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c02) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 0) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c03) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 1) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c10) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 1) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c11) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 1) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c12) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 1) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c13) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 2) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c20) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 2) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c21) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 2) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c22) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 2) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c23) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 3) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c30) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 3) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c31) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 3) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c32) * (E[o] > 0 ? 1 : 0)); }
-{ const o = (i + 3) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c33) * (E[o] > 0 ? 1 : 0)); }
+{ const o = (i + 0) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c00) * +(E[o] > 0)); }
+{ const o = (i + 0) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c01) * +(E[o] > 0)); }
+{ const o = (i + 0) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c02) * +(E[o] > 0)); }
+{ const o = (i + 0) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c03) * +(E[o] > 0)); }
+{ const o = (i + 1) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c10) * +(E[o] > 0)); }
+{ const o = (i + 1) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c11) * +(E[o] > 0)); }
+{ const o = (i + 1) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c12) * +(E[o] > 0)); }
+{ const o = (i + 1) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c13) * +(E[o] > 0)); }
+{ const o = (i + 2) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c20) * +(E[o] > 0)); }
+{ const o = (i + 2) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c21) * +(E[o] > 0)); }
+{ const o = (i + 2) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c22) * +(E[o] > 0)); }
+{ const o = (i + 2) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c23) * +(E[o] > 0)); }
+{ const o = (i + 3) * N + j + 0, jj = j + 0; C[co + o] = fr(fr(c30) * +(E[o] > 0)); }
+{ const o = (i + 3) * N + j + 1, jj = j + 1; C[co + o] = fr(fr(c31) * +(E[o] > 0)); }
+{ const o = (i + 3) * N + j + 2, jj = j + 2; C[co + o] = fr(fr(c32) * +(E[o] > 0)); }
+{ const o = (i + 3) * N + j + 3, jj = j + 3; C[co + o] = fr(fr(c33) * +(E[o] > 0)); }
 }
 for (let i = M4; i < M; i++) {
 let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 for (let k = 0; k < K; k++) { const a = A[ao + (i) * K + k]; const q = pb + k * 4; s0 += a * P[q]; s1 += a * P[q + 1]; s2 += a * P[q + 2]; s3 += a * P[q + 3]; }
-{ const o = i * N + j + 0, jj = j + 0; C[co + o] = fr(fr(s0) * (E[o] > 0 ? 1 : 0)); }
-{ const o = i * N + j + 1, jj = j + 1; C[co + o] = fr(fr(s1) * (E[o] > 0 ? 1 : 0)); }
-{ const o = i * N + j + 2, jj = j + 2; C[co + o] = fr(fr(s2) * (E[o] > 0 ? 1 : 0)); }
-{ const o = i * N + j + 3, jj = j + 3; C[co + o] = fr(fr(s3) * (E[o] > 0 ? 1 : 0)); }
+{ const o = i * N + j + 0, jj = j + 0; C[co + o] = fr(fr(s0) * +(E[o] > 0)); }
+{ const o = i * N + j + 1, jj = j + 1; C[co + o] = fr(fr(s1) * +(E[o] > 0)); }
+{ const o = i * N + j + 2, jj = j + 2; C[co + o] = fr(fr(s2) * +(E[o] > 0)); }
+{ const o = i * N + j + 3, jj = j + 3; C[co + o] = fr(fr(s3) * +(E[o] > 0)); }
 }
 }
 for (let i = 0; i < M; i++) {
 for (let j = N4; j < N; j++) {
 let s = 0;
 for (let k = 0; k < K; k++) s += A[ao + (i) * K + k] * B[bo + (k) * N + j];
-{ const o = i * N + j, jj = j; C[co + o] = fr(fr(s) * (E[o] > 0 ? 1 : 0)); }
+{ const o = i * N + j, jj = j; C[co + o] = fr(fr(s) * +(E[o] > 0)); }
 }
 }
 };`

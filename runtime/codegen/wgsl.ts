@@ -581,3 +581,275 @@ export function paramWord(v: number, t: WgslScalar): number {
   const c = Number.isNaN(v) ? 0 : Math.max(-2147483648, Math.min(2147483647, Math.trunc(v)));
   return c >>> 0;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kernels of compiled programs (`typetorch compile --target wgsl`, run by `runtime/compiledGpu.ts`)
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * What a compiled program's WGSL kernel computes, named on its first line (`// typetorch:linear`):
+ * the GPU runtime reads the launch's arguments by the JS kernel signature this names
+ * (`runtime/codegen/fused.ts`, `jsConv.ts`) and binds and dispatches accordingly.
+ *
+ * - `linear`: `gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D)` forward (`C = epi(A·Bᵀ + bias)`);
+ * - `conv2d` / `im2col`: `conv(O, X, Wt, bias, cols, P, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Oc)`
+ *   as two dispatches (im2col into `cols`, then the GEMM with the epilogue);
+ * - `max_pool2d`: `maxpool(O, I, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)`;
+ * - `avg_pool2d`: `avgpool(O, X, xo, xsN, xsC, xsH, xsW, N, C, Ho, Wo, hs, he, ws, we, dv)`;
+ * - `ew`: `ewc(O, X, n, p)`; `softmax`: `sm(O, X, rows, cols)`;
+ * - backward: `linear_grad` (`gemm` with `aT`, bias gradient by `col_sum`), `linear_input_grad`
+ *   (`gemm` with the activation's backward reading `E`), `act_backward` (`ewc` over `[∂Y, Y]`).
+ *
+ * @example
+ * const kind: CompiledWgslKind = "linear";
+ */
+export type CompiledWgslKind =
+  | "linear" | "conv2d" | "im2col" | "max_pool2d" | "avg_pool2d" | "ew" | "softmax"
+  | "linear_grad" | "col_sum" | "linear_input_grad" | "act_backward";
+
+/**
+ * Prefixes kernel text with the `// typetorch:<kind>` line {@link compiledWgslKind} reads.
+ *
+ * @example
+ * tagWgsl("ew", fusedElementwiseWgsl(1, ["exp(a)"])).split("\n")[0]; // "// typetorch:ew"
+ */
+export function tagWgsl(kind: CompiledWgslKind, text: string): string {
+  return `// typetorch:${kind}\n${text}`;
+}
+
+/**
+ * The kind a compiled kernel's text names on its first line (see {@link tagWgsl}), or null for
+ * text without one (WGSL from a compiler that predates the GPU runtime).
+ *
+ * @example
+ * compiledWgslKind("// typetorch:softmax\n..."); // "softmax"
+ */
+export function compiledWgslKind(text: string): CompiledWgslKind | null {
+  const m = /^\/\/ typetorch:(\w+)\n/.exec(text);
+  return m ? (m[1] as CompiledWgslKind) : null;
+}
+
+/**
+ * A float32 constant as a WGSL literal (`1.0`, `0.5`, `1e-7`; infinities and NaN by their bits,
+ * which WGSL has no literal for): the value eager mode rounds a scalar operand to.
+ *
+ * @example
+ * wgslF32(0.1); // "0.10000000149011612"
+ */
+export function wgslF32(v: number): string {
+  const f = Math.fround(v);
+  if (Number.isNaN(f)) return "tt_nan()";
+  if (!Number.isFinite(f)) return f > 0 ? "tt_inf()" : "(-tt_inf())";
+  if (Object.is(f, -0)) return "(-0.0)";
+  const s = String(f);
+  // An integer without an exponent needs a fraction to be a float literal (`3` is an int in WGSL).
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
+/**
+ * Options of {@link gemmWgsl}.
+ *
+ * @example
+ * const conv: GemmWgslOptions = { bias: "row", epilogue: (v) => `tanh(clamp(${v}, -15.0, 15.0))` };
+ */
+export interface GemmWgslOptions {
+  /** `A` is stored transposed: `A(i, k)` at `A[ao + k·M + i]`. */
+  readonly aT?: boolean;
+  /** `B` is stored transposed: `B(k, j)` at `B[bo + j·K + k]` (N×K, as a Linear weight). */
+  readonly bT?: boolean;
+  /** Adds a bias vector (binding `BIAS`, at `biasOff`) over the columns (a Linear's) or the rows (a conv's channels). */
+  readonly bias?: "col" | "row" | null;
+  /** Binds an extra operand `E` laid out like C (read as `E[r]`, `r` the output's index from `cOff`). */
+  readonly extra?: boolean;
+  /** The stored value as a WGSL expression of `v` (the f32 product plus bias) and `r`; default `v`. */
+  readonly epilogue?: (v: string, r: string) => string;
+}
+
+/**
+ * Text of the batched matrix product with a fused epilogue:
+ * `C[cOff + z·cZ + i·N + j] = epilogue(Σ_k A(i, k)·B(k, j) + bias)` for every batch `z`, A and B
+ * at `aOff + z·aZ` and `bOff + z·bZ` (a stride of 0 shares an operand across the batch, as a
+ * conv's weight), optionally transposed. 16×16 tiles in workgroup memory (as {@link matmulWgsl}),
+ * one workgroup per 16×16 block of C and `z` per batch matrix; k is summed in order.
+ * Params: `[M, K, N, aOff, aZ, bOff, bZ, cOff, cZ, biasOff]`. Bindings: C, A, B, [BIAS], [E].
+ *
+ * @example
+ * // a Linear layer with ReLU: C = relu(A · Wᵀ + b)
+ * gemmWgsl({ bT: true, bias: "col", epilogue: (v) => `max(${v}, 0.0)` });
+ */
+export function gemmWgsl(o: GemmWgslOptions = {}): string {
+  let s = PRELUDE + buf(1, "C", "f32", true) + buf(2, "A", "f32", false) + buf(3, "B", "f32", false);
+  let next = 4;
+  if (o.bias) s += buf(next++, "BIAS", "f32", false);
+  if (o.extra) s += buf(next++, "E", "f32", false);
+  const a = o.aT ? "A[ao + ak * M + row]" : "A[ao + row * K + ak]";
+  const b = o.bT ? "B[bo + col * K + bk]" : "B[bo + bk * N + col]";
+  const bias = o.bias === "col" ? " + BIAS[pu(9u) + col]" : o.bias === "row" ? " + BIAS[pu(9u) + row]" : "";
+  const epi = o.epilogue ? o.epilogue("v", "r") : "v";
+  return s + `var<workgroup> As: array<array<f32, 16>, 16>;
+var<workgroup> Bs: array<array<f32, 16>, 16>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let M = pu(0u); let K = pu(1u); let N = pu(2u);
+  let ao = pu(3u) + wid.z * pu(4u);
+  let bo = pu(5u) + wid.z * pu(6u);
+  let cr = wid.z * pu(8u);
+  let row = wid.y * 16u + lid.y;
+  let col = wid.x * 16u + lid.x;
+  var acc: f32 = 0.0;
+  for (var t0 = 0u; t0 < K; t0 = t0 + 16u) {
+    let ak = t0 + lid.x;
+    let bk = t0 + lid.y;
+    var av: f32 = 0.0;
+    var bv: f32 = 0.0;
+    if (row < M && ak < K) { av = ${a}; }
+    if (bk < K && col < N) { bv = ${b}; }
+    As[lid.y][lid.x] = av;
+    Bs[lid.y][lid.x] = bv;
+    workgroupBarrier();
+    for (var k = 0u; k < 16u; k = k + 1u) { acc = acc + As[lid.y][k] * Bs[k][lid.x]; }
+    workgroupBarrier();
+  }
+  if (row < M && col < N) {
+    let r = cr + row * N + col;
+    let v: f32 = acc${bias};
+    C[pu(7u) + r] = ${epi};
+  }
+}
+`;
+}
+
+/**
+ * Text of the column sums of a contiguous `M × N` matrix: `D[j] = Σ_i G[gOff + i·N + j]` (a
+ * Linear's bias gradient from `∂Z`), one invocation per column, rows summed in order.
+ * Params: `[M, N, gOff]`. Bindings: D, G.
+ *
+ * @example
+ * colSumWgsl();
+ */
+export function colSumWgsl(): string {
+  return PRELUDE + buf(1, "D", "f32", true) + buf(2, "G", "f32", false) + `${MAIN_1D}
+  let M = pu(0u); let N = pu(1u);
+  if (i >= N) { return; }
+  var s: f32 = 0.0;
+  for (var r = 0u; r < M; r = r + 1u) { s = s + G[pu(2u) + r * N + i]; }
+  D[i] = s;
+}
+`;
+}
+
+/**
+ * Text of an elementwise chain over contiguous f32 operands in one kernel: inputs `X0…` read as
+ * `a`, `b`, `c`, `d`; `steps[k]` (WGSL expressions of the inputs and earlier steps) defines
+ * `t{k}`, and `O[i]` gets the last. Params: `[n]`. Bindings: O, X0, X1, ….
+ *
+ * @example
+ * fusedElementwiseWgsl(2, ["a * b", "tanh(clamp(t0, -15.0, 15.0))"]);
+ */
+export function fusedElementwiseWgsl(nIn: number, steps: readonly string[]): string {
+  const names = ["a", "b", "c", "d"];
+  let s = PRELUDE + buf(1, "O", "f32", true);
+  for (let k = 0; k < nIn; k++) s += buf(2 + k, `X${k}`, "f32", false);
+  s += `${MAIN_1D}\n  if (i >= pu(0u)) { return; }\n`;
+  for (let k = 0; k < nIn; k++) s += `  let ${names[k]} = X${k}[i];\n`;
+  steps.forEach((e, k) => (s += `  let t${k}: f32 = ${e};\n`));
+  return s + `  O[i] = t${steps.length - 1};\n}\n`;
+}
+
+/**
+ * Text of softmax (or, with `log`, logSoftmax) over the last dim of a contiguous `rows × cols`
+ * array, one invocation per row, in eager softmax's steps: the row max (NaN wins; an infinite
+ * max counts as 0, as the JS kernel), `exp(x − max)`, their sum, then divide (or subtract the
+ * log of the sum). Params: `[rows, cols]`. Bindings: O, X.
+ *
+ * @example
+ * softmaxLastDimWgsl(true);
+ */
+export function softmaxLastDimWgsl(log: boolean): string {
+  const store = log
+    ? "  let ls = log(s);\n  for (var j = 0u; j < cols; j = j + 1u) { O[base + j] = (X[base + j] - m) - ls; }\n"
+    : "  for (var j = 0u; j < cols; j = j + 1u) { O[base + j] = exp(X[base + j] - m) / s; }\n";
+  return PRELUDE + buf(1, "O", "f32", true) + buf(2, "X", "f32", false) + `${MAIN_1D}
+  let rows = pu(0u); let cols = pu(1u);
+  if (i >= rows) { return; }
+  let base = i * cols;
+  var m: f32 = -tt_inf();
+  for (var j = 0u; j < cols; j = j + 1u) { let v = X[base + j]; if (v > m || tt_isnan(v)) { m = v; } }
+  if (!tt_isnan(m) && abs(m) == tt_inf()) { m = 0.0; }
+  var s: f32 = 0.0;
+  for (var j = 0u; j < cols; j = j + 1u) { s = s + exp(X[base + j] - m); }
+${store}}
+`;
+}
+
+/**
+ * Text of cross-entropy over logits `X` (`rows × cols`) with class indices `T` (i32), mean
+ * reduced and fused with its gradient, as `crossEntropySource` of `./fused.ts`: one workgroup;
+ * invocation `l` takes rows `l, l + 64, …`, writes `G = (softmax(X) − onehot(T)) / rows` for them
+ * and its partial sum of `x_t − max − log Σ e`; invocation 0 adds the partials in order into
+ * `L[0] = −Σ / rows`. (A GPU can't throw: a class index outside `[0, cols)` makes the loss NaN.)
+ * Params: `[rows, cols]`. Bindings: L, G, X, T. Dispatch one workgroup.
+ *
+ * @example
+ * crossEntropyWgsl();
+ */
+export function crossEntropyWgsl(): string {
+  return PRELUDE + buf(1, "L", "f32", true) + buf(2, "G", "f32", true) + buf(3, "X", "f32", false) + buf(4, "T", "i32", false) + `var<workgroup> part: array<f32, ${WORKGROUP}>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(local_invocation_index) lid: u32) {
+  let rows = pu(0u); let cols = pu(1u);
+  let gInv = 1.0 / f32(rows);
+  var total: f32 = 0.0;
+  for (var r = lid; r < rows; r = r + ${WORKGROUP}u) {
+    let base = r * cols;
+    let t = T[r];
+    var m: f32 = -tt_inf();
+    for (var j = 0u; j < cols; j = j + 1u) { let v = X[base + j]; if (v > m || tt_isnan(v)) { m = v; } }
+    if (!tt_isnan(m) && abs(m) == tt_inf()) { m = 0.0; }
+    var s: f32 = 0.0;
+    for (var j = 0u; j < cols; j = j + 1u) { s = s + exp(X[base + j] - m); }
+    let lse = log(s);
+    if (t >= 0 && u32(t) < cols) { total = total + ((X[base + u32(t)] - m) - lse); } else { total = total + tt_nan(); }
+    let gS = gInv / s;
+    for (var j = 0u; j < cols; j = j + 1u) {
+      let d = gS * exp(X[base + j] - m);
+      G[base + j] = select(d, d - gInv, i32(j) == t);
+    }
+  }
+  part[lid] = total;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var sum: f32 = 0.0;
+    for (var w = 0u; w < ${WORKGROUP}u; w = w + 1u) { sum = sum + part[w]; }
+    L[0] = -sum / f32(rows);
+  }
+}
+`;
+}
+
+/**
+ * Text of one SGD step of one parameter, PyTorch 1.13's update in `sgdSource`'s order (`./fused.ts`):
+ * `d = ±G (+ wd·P)`, the momentum buffer `B = first ? d : B·μ + d·(1 − dampening)`, Nesterov's
+ * `d + B·μ`, then `P += d · (−lr)`. Params: `[n, −lr, μ, 1 − dampening, wd, nesterov, maximize, first]`
+ * (floats by their bits, see {@link paramWord}). Bindings: W (the parameter), G, B (any buffer without momentum).
+ *
+ * @example
+ * sgdStepWgsl();
+ */
+export function sgdStepWgsl(): string {
+  return PRELUDE + buf(1, "W", "f32", true) + buf(2, "G", "f32", false) + buf(3, "B", "f32", true) + `${MAIN_1D}
+  if (i >= pu(0u)) { return; }
+  let lr = pf(1u); let mu = pf(2u); let damp1 = pf(3u); let wd = pf(4u);
+  var d = G[i];
+  if (pu(6u) != 0u) { d = -d; }
+  if (wd != 0.0) { d = d + W[i] * wd; }
+  if (mu != 0.0) {
+    var b = d;
+    if (pu(7u) == 0u) { b = B[i] * mu + d * damp1; }
+    B[i] = b;
+    d = select(b, d + b * mu, pu(5u) != 0u);
+  }
+  W[i] = W[i] + d * lr;
+}
+`;
+}

@@ -57,6 +57,12 @@ describe("typetorch compile", () => {
     expect(mlp.diagnostics.map((d) => [d.code, d.severity, d.loc.line])).toEqual([["TT1010", "warning", 23]]);
   });
 
+  it("convolution models get a compiled backward: no TT1010 for the CNN fixtures", () => {
+    const cnn = results[2]!;
+    expect(cnn.diagnostics).toEqual([]);
+    expect(cnn.programs.map((p) => [p.name, p.forward.length, p.backward?.launches.length])).toEqual([["cnn", 6, 8], ["small", 3, 3]]);
+  });
+
   it("fusion is a pure pass over plain data", () => {
     const loc = { file: "m.ts", line: 1, column: 1 };
     const g: Graph = {

@@ -1,0 +1,273 @@
+/**
+ * Compiled programs on WebGPU (runtime/compiledGpu.ts): the compiler fixtures compiled in memory
+ * with `--target js,wgsl`; their WGSL forward on WebGPU equals the JS compiled forward on the CPU
+ * (float32 tolerance) for the MLP Sequential, the `MLP` Module class, the classifier head
+ * (elementwise chain + softmax) and the CNNs (conv im2col + GEMM, max/avg pooling), in one
+ * submit per forward with one dispatch per launch (two per convolution). Whatever doesn't fit
+ * falls back to eager with a one-time warning. Then the compiled training step on WebGPU (Linear
+ * chains: forward, cross-entropy, backward, SGD in one command encoder) against the JS compileStep.
+ */
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { compiled, compileStep, compileStepGpu, nn, optim, torch } from "typetorch";
+import { compileFiles } from "../../compiler/write.js";
+import { webgpuBackend } from "../../runtime/backend/webgpu.js";
+import type { ModelProgram } from "../../runtime/compiled.js";
+import { forwardDispatches, gpuStats } from "../../runtime/compiledGpu.js";
+import type { ModuleBase } from "../../runtime/nn/Module.js";
+import type { AnyTensor } from "../../runtime/tensorTypes.js";
+import * as cnnSrc from "../compiler/fixtures/cnn.js";
+import * as mlpSrc from "../compiler/fixtures/mlp.js";
+import { noGpu } from "./gpu.js";
+
+type Model = ModuleBase & ((x: AnyTensor) => AnyTensor);
+const call = (m: unknown, x: AnyTensor) => (m as (a: AnyTensor) => AnyTensor)(x);
+const fixture = (f: string) => fileURLToPath(new URL(`../compiler/fixtures/${f}`, import.meta.url));
+
+/** The fixtures' programs with WGSL, compiled in memory (nothing is written). */
+function programs(): Map<string, ModelProgram> {
+  const out = new Map<string, ModelProgram>();
+  for (const r of compileFiles([fixture("mlp.ts"), fixture("cnn.ts"), fixture("chain.ts")], { targets: ["js", "wgsl"], write: false })) {
+    for (const p of r.programs) out.set(p.name, p);
+  }
+  return out;
+}
+
+/** Counts queue submits (and pipelines / bind groups made) while `fn` runs (after the work queued before it is done). */
+async function counting<T>(fn: () => T): Promise<{ value: T; submits: number; pipelines: number; bindGroups: number }> {
+  await torch.webgpu.synchronize();
+  const gpu = webgpuBackend().gpu;
+  const q = gpu.queue;
+  const [submit, pipe, bind] = [q.submit, gpu.createComputePipeline, gpu.createBindGroup];
+  const n = { submits: 0, pipelines: 0, bindGroups: 0 };
+  q.submit = (...a: Parameters<GPUQueue["submit"]>) => (n.submits++, submit.apply(q, a));
+  gpu.createComputePipeline = (...a: Parameters<GPUDevice["createComputePipeline"]>) => (n.pipelines++, pipe.apply(gpu, a));
+  gpu.createBindGroup = (...a: Parameters<GPUDevice["createBindGroup"]>) => (n.bindGroups++, bind.apply(gpu, a));
+  try {
+    return { value: fn(), ...n };
+  } finally {
+    q.submit = submit;
+    gpu.createComputePipeline = pipe;
+    gpu.createBindGroup = bind;
+  }
+}
+
+/** Asserts `gpu` (webgpu) holds `cpu`'s values within float32 tolerance. */
+async function close(cpu: AnyTensor, gpu: AnyTensor, tol = 1e-4): Promise<void> {
+  expect(gpu.device).toBe("webgpu");
+  expect(gpu.shape).toEqual(cpu.shape);
+  const a = Array.from(cpu.data() as Float32Array);
+  const b = Array.from((await gpu.dataAsync()) as Float32Array);
+  const bad = a.findIndex((v, i) => !(Math.abs(v - b[i]!) <= tol * (1 + Math.abs(v))));
+  expect(bad, `element ${bad}: js ${a[bad]}, wgsl ${b[bad]}`).toBe(-1);
+}
+
+/**
+ * Runs `model` compiled on the CPU (JS kernels), moves it to webgpu and runs it there (WGSL):
+ * equal within tolerance, one submit, one dispatch per launch (two per conv); a second call makes
+ * no pipeline or bind group and still submits once.
+ */
+async function agree(model: Model, p: ModelProgram, x: AnyTensor, tol = 1e-4): Promise<void> {
+  const before = compiled.stats.launches;
+  const cpuOut = torch.noGrad(() => call(model, x));
+  expect(compiled.stats.launches - before, "the CPU run is the compiled JS program").toBe(p.forward.length);
+  model.to("webgpu");
+  const xg = x.to("webgpu") as AnyTensor;
+  const s0 = { ...gpuStats };
+  const l0 = compiled.stats.launches;
+  const first = await counting(() => torch.noGrad(() => call(model, xg)));
+  expect(gpuStats.forwards - s0.forwards).toBe(1);
+  expect(first.submits).toBe(1);
+  expect(gpuStats.dispatches - s0.dispatches).toBe(forwardDispatches(p));
+  expect(compiled.stats.launches - l0).toBe(forwardDispatches(p));
+  await close(cpuOut, first.value, tol);
+  const again = await counting(() => torch.noGrad(() => call(model, xg)));
+  expect(again.submits).toBe(1);
+  expect(again.pipelines + again.bindGroups, "the plan is made once per binding").toBe(0);
+  await close(cpuOut, again.value, tol);
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+describe.skipIf(noGpu)("compiled programs run their WGSL on WebGPU", () => {
+  const progs = noGpu ? new Map<string, ModelProgram>() : programs();
+  const prog = (name: string) => progs.get(name)!;
+
+  it("every forward launch (and every Linear-chain backward launch) has tagged WGSL", () => {
+    for (const p of progs.values()) {
+      p.forward.forEach((l, i) => {
+        const text = p.wgsl![`g${i}`]!;
+        expect(text, `${p.name} g${i}`).toMatch(/^\/\/ typetorch:\w+\n/);
+        if (l.kernel.startsWith("conv2d")) expect(p.wgsl![`g${i}.im2col`], `${p.name} g${i}.im2col`).toMatch(/^\/\/ typetorch:im2col\n/);
+      });
+      // The WGSL backward covers chains of Linear layers and activations.
+      if (!p.forward.every((l) => /^(linear|ew_)/.test(l.kernel))) continue;
+      for (const l of p.backward?.launches ?? []) expect(p.wgsl![l.kernel], `${p.name} ${l.kernel}`).toMatch(/^\/\/ typetorch:\w+\n/);
+    }
+  });
+
+  it("the MLP Sequential: WGSL forward equals the JS compiled forward, one submit", async () => {
+    torch.manualSeed(0);
+    const p = prog("mlp");
+    const m = mlpSrc.mlp as unknown as Model;
+    m.useKernels(compiled.defineKernels(p));
+    expect(forwardDispatches(p)).toBe(2);
+    await agree(m, p, torch.randn(5, 784) as AnyTensor);
+  });
+
+  it("the MLP Module class (batch bound at run time: a second batch size binds anew)", async () => {
+    torch.manualSeed(1);
+    const p = prog("MLP");
+    compiled.register(mlpSrc.MLP, compiled.defineKernels(p));
+    await agree(new mlpSrc.MLP() as unknown as Model, p, torch.randn(3, 784) as AnyTensor);
+    await agree(new mlpSrc.MLP() as unknown as Model, p, torch.randn(7, 784) as AnyTensor);
+  });
+
+  it("the classifier head: flatten + Linear, an elementwise chain and softmax", async () => {
+    torch.manualSeed(2);
+    const p = prog("Classifier");
+    const m = new mlpSrc.Classifier() as unknown as Model;
+    m.useKernels(compiled.defineKernels(p));
+    await agree(m, p, torch.randn(32, 1, 28, 28) as AnyTensor);
+  });
+
+  it("the seed's CNN (conv + ReLU as im2col + GEMM, max pooling, the MLP head), batch 2", async () => {
+    torch.manualSeed(3);
+    const p = prog("cnn");
+    const m = cnnSrc.cnn as unknown as Model;
+    m.useKernels(compiled.defineKernels(p));
+    expect(p.forward.length).toBe(6);
+    expect(forwardDispatches(p)).toBe(8);
+    await agree(m, p, torch.randn(2, 1, 28, 28) as AnyTensor);
+  });
+
+  it("strided, padded convs with Tanh, AvgPool2d with padding, a bias-free 1×1 conv", async () => {
+    torch.manualSeed(4);
+    const p = prog("small");
+    const m = cnnSrc.small as unknown as Model;
+    m.useKernels(compiled.defineKernels(p));
+    await agree(m, p, torch.randn(2, 3, 17, 16) as AnyTensor);
+  });
+
+  it("falls back to eager on webgpu (warning once) for a shape that doesn't fit or a program without WGSL", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    torch.manualSeed(5);
+    const m = new mlpSrc.Classifier() as unknown as Model;
+    m.useKernels(compiled.defineKernels(prog("Classifier")));
+    const x = torch.randn(16, 1, 28, 28) as AnyTensor; // compiled for [32, 1, 28, 28]
+    const eager = torch.noGrad(() => (m as unknown as { forward(x: AnyTensor): AnyTensor }).forward(x));
+    m.to("webgpu");
+    const s0 = gpuStats.forwards;
+    const a = torch.noGrad(() => call(m, x.to("webgpu") as AnyTensor));
+    torch.noGrad(() => call(m, x.to("webgpu") as AnyTensor));
+    expect(gpuStats.forwards).toBe(s0);
+    await close(eager, a);
+    expect(warn.mock.calls.filter((c) => String(c[0]).includes("don't fit this input")).length).toBe(1);
+
+    const { wgsl: _, ...jsOnly } = prog("mlp");
+    const m2 = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)) as unknown as Model;
+    m2.useKernels(compiled.defineKernels(jsOnly));
+    const x2 = torch.randn(4, 784) as AnyTensor;
+    const cpuOut = torch.noGrad(() => call(m2, x2));
+    m2.to("webgpu");
+    const b = torch.noGrad(() => call(m2, x2.to("webgpu") as AnyTensor));
+    torch.noGrad(() => call(m2, x2.to("webgpu") as AnyTensor));
+    expect(gpuStats.forwards).toBe(s0);
+    await close(cpuOut, b);
+    expect(warn.mock.calls.filter((c) => String(c[0]).includes("have no WGSL")).length).toBe(1);
+  });
+
+  it("with autograd recording (or in training mode with Dropout) the model runs eager", async () => {
+    const p = prog("mlp");
+    const m = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10)) as unknown as Model;
+    m.useKernels(compiled.defineKernels(p)).to("webgpu");
+    const s0 = gpuStats.forwards;
+    const y = call(m, torch.randn(2, 784).to("webgpu") as AnyTensor);
+    expect(y.requiresGrad).toBe(true);
+    expect(gpuStats.forwards).toBe(s0);
+  });
+});
+
+describe.skipIf(noGpu)("compiled training step on WebGPU (Linear chains)", () => {
+  const progs = noGpu ? new Map<string, ModelProgram>() : programs();
+
+  async function run(make: () => Model, p: ModelProgram, x: AnyTensor, y: AnyTensor, steps: number, opts: { momentum?: number; weightDecay?: number; nesterov?: boolean }) {
+    torch.manualSeed(7);
+    const cpuM = make();
+    const gpuM = make();
+    gpuM.loadStateDict(cpuM.stateDict());
+    const k = compiled.defineKernels(p);
+    cpuM.useKernels(k);
+    gpuM.useKernels(k).to("webgpu");
+    const cpuStep = compileStep(cpuM, nn.CrossEntropyLoss(), optim.SGD(cpuM.parameters(), { lr: 0.05, ...opts }));
+    const gpuStep = compileStepGpu(gpuM, nn.CrossEntropyLoss(), optim.SGD(gpuM.parameters(), { lr: 0.05, ...opts }));
+    expect(cpuStep.compiled).toBe(true);
+    expect(gpuStep.compiled, gpuStep.reason).toBe(true);
+    const xg = x.to("webgpu") as AnyTensor;
+    const yg = y.to("webgpu") as AnyTensor;
+    const cpuLoss: number[] = [];
+    const gpuLoss: number[] = [];
+    for (let s = 0; s < steps; s++) {
+      cpuLoss.push(cpuStep(x, y));
+      const c = await counting(() => gpuStep(xg, yg));
+      expect(c.submits, "one command encoder, one submit per step").toBe(1);
+      gpuLoss.push((await c.value.itemAsync()) as number);
+    }
+    // forward, the loss, the backward (a Linear's gradient with bias is two: GEMM + column sums), one SGD per parameter
+    const bwd = p.backward!.launches.reduce((s, l) => s + (l.kernel === "linear_grad" ? 2 : 1), 0);
+    expect(gpuStep.launchesPerStep).toBe(forwardDispatches(p) + 1 + bwd + [...gpuM.parameters()].length);
+    for (let s = 0; s < steps; s++) expect(Math.abs(gpuLoss[s]! - cpuLoss[s]!), `step ${s}: js ${cpuLoss[s]}, wgsl ${gpuLoss[s]}`).toBeLessThan(1e-4 * (1 + Math.abs(cpuLoss[s]!)));
+    expect(gpuLoss[steps - 1]!).toBeLessThan(gpuLoss[0]!);
+    const cp = [...cpuM.namedParameters()];
+    const gp = new Map(gpuM.namedParameters());
+    for (const [key, t] of cp) {
+      await close(t as AnyTensor, gp.get(key)! as AnyTensor, 1e-3);
+      await close(t.grad as AnyTensor, gp.get(key)!.grad as AnyTensor, 1e-3);
+    }
+  }
+
+  it("the MLP class: 5 SGD steps with momentum equal the JS compileStep", async () => {
+    torch.manualSeed(8);
+    await run(() => new mlpSrc.MLP() as unknown as Model, progs.get("MLP")!, torch.randn(8, 784) as AnyTensor, torch.randint(0, 10, [8]) as AnyTensor, 5, { momentum: 0.9 });
+  });
+
+  it("the 20-layer chain (ReLU / Tanh / Sigmoid backwards), Nesterov and weight decay", async () => {
+    torch.manualSeed(9);
+    await run(() => chainClone(), progs.get("chain")!, torch.randn(16, 32) as AnyTensor, torch.randint(0, 8, [16]) as AnyTensor, 4, { momentum: 0.9, nesterov: true, weightDecay: 1e-3 });
+  });
+});
+
+describe.skipIf(noGpu)("compileStepGpu falls back to eager", () => {
+  it("for a model whose backward has no WGSL (convolutions) and for a loss it doesn't compile, warning once", async () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const progs = programs();
+    torch.manualSeed(11);
+    const m = cnnSrc.small as unknown as Model;
+    m.useKernels(compiled.defineKernels(progs.get("small")!)).to("webgpu");
+    const step = compileStepGpu(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), { lr: 0.01 }));
+    const x = torch.randn(2, 3, 17, 16).to("webgpu") as AnyTensor;
+    const y = torch.randint(0, 80, [2]).to("webgpu") as AnyTensor;
+    const s0 = gpuStats.steps;
+    const losses = [await step(x, y).itemAsync(), await step(x, y).itemAsync()] as number[];
+    expect(gpuStats.steps).toBe(s0);
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(warn.mock.calls.filter((c) => String(c[0]).includes("compileStepGpu runs op by op")).length).toBe(1);
+
+    const mlp = new mlpSrc.MLP() as unknown as Model;
+    mlp.useKernels(compiled.defineKernels(progs.get("MLP")!)).to("webgpu");
+    const mse = compileStepGpu(mlp, nn.MSELoss(), optim.SGD(mlp.parameters(), { lr: 0.01 }));
+    expect(mse.compiled).toBe(false);
+    expect(mse.reason).toContain("CrossEntropyLoss");
+  });
+});
+
+/** A fresh model shaped as the chain fixture (test/compiler/fixtures/chain.ts): 20 Linear layers, alternating ReLU / Tanh / Sigmoid. */
+function chainClone(): Model {
+  const acts = [() => nn.ReLU(), () => nn.Tanh(), () => nn.Sigmoid()];
+  const layers: ModuleBase[] = [];
+  for (let i = 0; i < 20; i++) {
+    layers.push(nn.Linear(i === 0 ? 32 : 48, i === 19 ? 8 : 48) as unknown as ModuleBase);
+    if (i < 19) layers.push(acts[i % 3]!() as unknown as ModuleBase);
+  }
+  return nn.Sequential(...(layers as never[])) as unknown as Model;
+}
