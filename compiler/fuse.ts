@@ -37,7 +37,7 @@ export interface Fused {
 /** How a node reads in kernel reports: `0 Linear(784→256)`, `relu (line 12)`. */
 export function describeNode(n: Node): string {
   if (n.layer) return `${n.layer.path} ${n.layer.label}`;
-  const what = n.op === "unary" || n.op === "binary" || n.op === "scalar" ? n.fn : n.op;
+  const what = n.op === "unary" || n.op === "binary" || n.op === "scalar" ? n.fn : n.op === "softmax" && n.log ? "logSoftmax" : n.op;
   return `${what} (line ${n.loc.line})`;
 }
 

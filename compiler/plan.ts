@@ -173,8 +173,12 @@ function planBackward(g: Graph, f: Fused, c: Ctx, unsupported: (why: string) => 
   const uses = useCounts(g);
   for (const [v, n] of uses) if (n > 1 && v !== g.output) return unsupported(`value ${v} is used ${n} times (only chains get a compiled backward)`), null;
   const singleAct = (gr: Group): Act | null => (gr.kind === "ew" && gr.steps.length === 1 && !gr.steps[0]!.b && ACTS.includes(gr.steps[0]!.fn) ? (gr.steps[0]!.fn as Act) : null);
+  // A logSoftmax over the last dim that ends the model is the loss's business: compileStep fuses
+  // it with nn.NLLLoss into the softmax + cross-entropy kernel, so the backward starts at its input.
+  const last = [...f.groups].reverse().find((gr) => gr.kind !== "view");
+  const head = last?.kind === "softmax" && last.log && c.root(g.output) === last.out ? last : null;
   for (const gr of f.groups) {
-    if (gr.kind === "softmax") return unsupported("softmax inside the model has no compiled backward (use the logits with nn.CrossEntropyLoss)"), null;
+    if (gr.kind === "softmax" && gr !== head) return unsupported("softmax inside the model has no compiled backward (end the model with logSoftmax and train with nn.NLLLoss, or train the logits with nn.CrossEntropyLoss)"), null;
     if (gr.kind === "ew" && !singleAct(gr)) return unsupported(`the elementwise chain ${gr.covers.join(" + ")} has no compiled backward`), null;
   }
   if (c.node(c.root(g.output)).op === "input") return null;
@@ -226,7 +230,7 @@ function planBackward(g: Graph, f: Fused, c: Ctx, unsupported: (why: string) => 
   const groups = [...f.groups].reverse();
   for (const gr of groups) {
     const covers = `∂(${gr.covers.join(" + ")})`;
-    if (gr.kind === "view") continue;
+    if (gr.kind === "view" || gr === head) continue;
     if (gr.kind === "ew") {
       const act = singleAct(gr)!;
       const x = gr.inputs[0]!;
@@ -273,6 +277,7 @@ function planBackward(g: Graph, f: Fused, c: Ctx, unsupported: (why: string) => 
       args: [gradArg(gr.x), int(0), dz, int(0), { param: n.weight }, int(0), int(rows), int(n.outF), int(n.inF), { buf: "packW" }, none, fuseAct ? c.arg(gr.x) : none, none],
     });
   }
+  if (head) return { grad: (gradArg(head.x) as { buf: string }).buf, launches, head: { logSoftmax: (c.arg(head.x) as { buf: string }).buf } };
   const out = gradArg(g.output);
   return { grad: (out as { buf: string }).buf, launches };
 }
@@ -311,6 +316,7 @@ function shareStorage(buffers: readonly { id: string; size: DimExpr }[], forward
   };
   if (backward) {
     pinned.add(backward.grad);
+    if (backward.head) pinned.add(backward.head.logSoftmax);
     for (const l of backward.launches) for (const a of l.args) named(a, (id) => pinned.add(id));
   }
   const uses = new Map<string, number[]>();

@@ -20,8 +20,8 @@ import { gpuForward } from "./compiledGpu.js";
 import { adamSource, crossEntropySource, mseSource, sgdSource } from "./codegen/fused.js";
 import { type KernelHook, ModuleBase } from "./nn/Module.js";
 import type { ParameterTensor } from "./nn/Parameter.js";
-import { CrossEntropyLoss, MSELoss } from "./nn/lossModules.js";
-import { crossEntropy, mseLoss } from "./nn/loss.js";
+import { CrossEntropyLoss, MSELoss, NLLLoss } from "./nn/lossModules.js";
+import { crossEntropy, mseLoss, nllLoss } from "./nn/loss.js";
 import type { Optimizer } from "./optim/Optimizer.js";
 import { SGDOptimizer } from "./optim/SGD.js";
 import { AdamBase, type AdamState } from "./optim/Adam.js";
@@ -79,8 +79,13 @@ export interface ModelProgram {
   /** The planned buffers (float32 elements). */
   readonly buffers: readonly { readonly id: string; readonly size: DimExpr }[];
   readonly forward: readonly Launch[];
-  /** The backward from `grad` (∂loss/∂output) to every parameter's gradient; null where not compiled. */
-  readonly backward: { readonly grad: string; readonly launches: readonly Launch[] } | null;
+  /**
+   * The backward from `grad` (∂loss/∂output) to every parameter's gradient; null where not compiled.
+   * With `head`, the model ends in a logSoftmax over the last dim of buffer `head.logSoftmax`, and
+   * `grad` is ∂loss/∂(that buffer): `compileStep` fills it with the fused softmax + cross-entropy
+   * kernel when the loss is `nn.NLLLoss` (the pair PyTorch users write for log-probabilities).
+   */
+  readonly backward: { readonly grad: string; readonly launches: readonly Launch[]; readonly head?: { readonly logSoftmax: string } } | null;
   /** JS kernel text by name (`"use strict"; return function ...`). */
   readonly kernels: Readonly<Record<string, string>>;
   /** WGSL kernel text by name (emitted with `--target wgsl`; run on WebGPU by `compiledGpu.ts`). */
@@ -404,7 +409,7 @@ export interface CompiledStep {
   buffers(): ReadonlyMap<string, Float32Array>;
 }
 
-type LossKind = "crossEntropy" | "mse";
+type LossKind = "crossEntropy" | "nll" | "mse";
 
 /** One parameter of a compiled SGD update: its gradient, its momentum buffer, whether that starts now. */
 interface SgdEntry {
@@ -431,16 +436,17 @@ const sgdKey = (t: SgdTerms): number => Object.values(t).reduce((k: number, b, i
 
 function lossKind(fn: unknown): LossKind | string {
   if (fn === crossEntropy) return "crossEntropy";
+  if (fn === nllLoss) return "nll";
   if (fn === mseLoss) return "mse";
-  if (fn instanceof CrossEntropyLoss || fn instanceof MSELoss) {
+  if (fn instanceof CrossEntropyLoss || fn instanceof NLLLoss || fn instanceof MSELoss) {
     const o = (fn as unknown as { _opts: Record<string, unknown> })._opts;
     for (const [k, v] of Object.entries(o)) {
       const fine = (k === "reduction" && v === "mean") || v === undefined || v === null || (k === "ignoreIndex" && v === -100) || (k === "labelSmoothing" && v === 0);
       if (!fine) return `loss option ${k}=${String(v)} is not compiled`;
     }
-    return fn instanceof CrossEntropyLoss ? "crossEntropy" : "mse";
+    return fn instanceof CrossEntropyLoss ? "crossEntropy" : fn instanceof NLLLoss ? "nll" : "mse";
   }
-  return "the loss is not nn.CrossEntropyLoss/nn.MSELoss (or their functional forms) with the default options";
+  return "the loss is not nn.CrossEntropyLoss/nn.NLLLoss/nn.MSELoss (or their functional forms) with the default options";
 }
 
 /**
@@ -452,9 +458,16 @@ function lossKind(fn: unknown): LossKind | string {
  *
  * Compiled: models with registered kernels that include a backward; `nn.CrossEntropyLoss()` /
  * `nn.MSELoss()` (mean reduction, default options) or `nn.functional.crossEntropy` / `mseLoss`;
- * `optim.SGD`, `optim.Adam` and `optim.AdamW` with any options (Adam's moments and step counts live in
- * the optimizer's `state`, as eager's). Anything else runs the same step op by op (with a one-time
- * warning saying why), so the result is the same either way.
+ * for a model that ends in `logSoftmax(-1)`, `nn.NLLLoss()` / `nllLoss`, fused with that
+ * logSoftmax into the one softmax + cross-entropy kernel; `optim.SGD`, `optim.Adam` and
+ * `optim.AdamW` with any options (Adam's moments and step counts live in the optimizer's `state`,
+ * as eager's). Anything else runs the same step op by op (with a one-time warning saying why), so
+ * the result is the same either way.
+ *
+ * Where WebAssembly memory can be shared (Node), the step keeps the parameters, their gradients,
+ * the momentum buffers and the planned activations in it, so the GEMM and the update kernels work
+ * on them in place: the first step moves each parameter's storage there (as `model.to(device)`
+ * moves it: views of a parameter made before keep the old storage).
  *
  * @example
  * const step = compileStep(model, nn.CrossEntropyLoss(), optim.SGD(model.parameters(), { lr: 0.1, momentum: 0.9 }));
@@ -475,7 +488,9 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
     !kernels ? "the model has no compiled kernels (import its .kernels.generated module or call model.useKernels)"
     : !kernels.program.backward ? `the compiled program of ${kernels.program.name} has no backward`
     : !(optimizer instanceof SGDOptimizer || optimizer instanceof AdamBase) ? "only optim.SGD, optim.Adam and optim.AdamW updates are compiled"
-    : kind !== "crossEntropy" && kind !== "mse" ? kind
+    : kind !== "crossEntropy" && kind !== "nll" && kind !== "mse" ? kind
+    : kernels.program.backward.head && kind !== "nll" ? `${kernels.program.name} ends in logSoftmax: its compiled step takes nn.NLLLoss (fused with the logSoftmax into one cross-entropy kernel)`
+    : !kernels.program.backward.head && kind === "nll" ? `nn.NLLLoss is compiled for models that end in logSoftmax; ${kernels.program.name} doesn't`
     : undefined;
   const attached = reason === undefined ? kernels!._attach(model) : null;
   if (reason === undefined && !attached) reason = "the compiled kernels don't match the model's parameters";
@@ -488,7 +503,7 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
 
   const grads = new Map<string, AnyTensor>();
   const lossBuf = new Float32Array(1);
-  const lossFnK = kind === "crossEntropy" ? kernelFn(crossEntropySource()) : kernelFn(mseSource());
+  const lossFnK = kind === "mse" ? kernelFn(mseSource()) : kernelFn(crossEntropySource());
   const isAdam = optimizer instanceof AdamBase;
   // SGD kernels specialised on which terms the update has (cached by their bit pattern).
   const sgdKs = new Map<number, Fn>();
@@ -645,7 +660,7 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
     const env = kernels!._bind(model, x, true);
     if (!env) return eager(x, y);
     const outShape = kernels!.program.output.shape.map((d) => evalDim(d, env));
-    const targetOk = kind === "crossEntropy"
+    const targetOk = kind !== "mse"
       ? outShape.length === 2 && y.ndim === 1 && y.shape[0] === outShape[0] && (y.dtype === "int64" || y.dtype === "int32")
       : y.dtype === "float32" && y.ndim === outShape.length && y.shape.every((s, i) => s === outShape[i]);
     if (!targetOk || y.device !== "cpu") return eager(x, y);
@@ -660,9 +675,11 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
       current = plan;
       prepareGrads();
       const dOut = plan.bufs.get(kernels!.program.backward!.grad)!;
-      const out = plan.bufs.get(kernels!.program.output.buf)!;
+      // With a logSoftmax head, the fused kernel reads its input (the logits), not the log-probabilities.
+      const head = kernels!.program.backward!.head;
+      const out = plan.bufs.get(head ? head.logSoftmax : kernels!.program.output.buf)!;
       lossArgs.length = 0;
-      if (kind === "crossEntropy") lossArgs.push(lossBuf, dOut, out, null, outShape[0], outShape[1], bad);
+      if (kind !== "mse") lossArgs.push(lossBuf, dOut, out, null, outShape[0], outShape[1], bad);
       else lossArgs.push(lossBuf, dOut, out, null, outShape.reduce((a, b) => a * b, 1));
       launches = plan.fwd.length + 1 + plan.bwd.length + (isAdam ? adamGroups.length : groups.length);
     }

@@ -298,4 +298,41 @@ describe("compileStep", () => {
     expect(s3.reason).toContain("labelSmoothing=0.1");
     expect(warn).toHaveBeenCalled();
   });
+
+  it("a logSoftmax head trains with nn.NLLLoss in one fused cross-entropy kernel, equal to eager bit for bit", () => {
+    torch.manualSeed(5);
+    const a = new src.LogProbs();
+    const b = new src.LogProbs();
+    b.loadStateDict(a.stateDict());
+    a.useKernels(null);
+    const program = gen.LogProbs.program;
+    expect(program.backward?.head?.logSoftmax).toBeTruthy();
+    // no launch of the backward computes the logSoftmax's backward: the loss kernel gives ∂logits
+    expect(program.backward!.launches.some((l) => l.kernel.includes("softmax"))).toBe(false);
+    const optA = optim.SGD(a.parameters(), { lr: 0.1, momentum: 0.9 });
+    const optB = optim.SGD(b.parameters(), { lr: 0.1, momentum: 0.9 });
+    const nll = nn.NLLLoss();
+    const step = compileStep(b, nll, optB);
+    expect(step.compiled).toBe(true);
+    for (let i = 0; i < 10; i++) {
+      const x = torch.randn(8, 784);
+      const y = torch.randint(0, 10, [8]);
+      optA.zeroGrad();
+      const l = nll(a(x), y);
+      l.backward();
+      optA.step();
+      expect(step(x, y)).toBe(l.item());
+    }
+    expect(step.launchesPerStep).toBe(program.forward.length + 1 + program.backward!.launches.length + 1);
+    const pa = [...a.parameters()];
+    [...b.parameters()].forEach((p, i) => expect(p.data()).toEqual(pa[i]!.data()));
+    // other losses on log-probabilities run op by op (and say why); NLLLoss on logits too
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
+    const ce = compileStep(b, nn.CrossEntropyLoss(), optim.SGD(b.parameters(), { lr: 0.1 }));
+    expect(ce.reason).toContain("ends in logSoftmax: its compiled step takes nn.NLLLoss");
+    const m = new src.MLP();
+    const n2 = compileStep(m, nn.NLLLoss(), optim.SGD(m.parameters(), { lr: 0.1 }));
+    expect(n2.reason).toContain("nn.NLLLoss is compiled for models that end in logSoftmax");
+    expect(warn).toHaveBeenCalled();
+  });
 });

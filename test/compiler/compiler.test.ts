@@ -45,6 +45,7 @@ describe("typetorch compile", () => {
       ["named", "sequential", ["B", 784]],
       ["MLP", "module", ["B", 784]],
       ["Classifier", "module", [32, 1, 28, 28]],
+      ["LogProbs", "module", ["B", 784]],
     ]);
     const byName = Object.fromEntries(mlp.programs.map((p) => [p.name, p]));
     expect(byName.mlp!.forward.map((l) => l.kernel)).toEqual(["linear_relu", "linear"]);
@@ -54,6 +55,10 @@ describe("typetorch compile", () => {
     expect(byName.MLP!.backward!.launches.map((l) => l.kernel)).toEqual(["linear_grad", "linear_input_grad_sigmoid", "linear_grad", "linear_input_grad_relu", "linear_grad"]);
     expect(byName.Classifier!.forward.map((l) => l.kernel)).toEqual(["linear", "ew_mul_tanh_add", "softmax"]);
     expect(byName.Classifier!.backward).toBeNull();
+    // a trailing logSoftmax: the backward starts at its input (compileStep fuses it with nn.NLLLoss)
+    expect(byName.LogProbs!.forward.map((l) => l.kernel)).toEqual(["linear_tanh", "linear", "log_softmax"]);
+    expect(byName.LogProbs!.backward!.launches.map((l) => l.kernel)).toEqual(["linear_grad", "linear_input_grad_tanh", "linear_grad"]);
+    expect(byName.LogProbs!.backward!.head).toEqual({ logSoftmax: (byName.LogProbs!.forward[1]!.args[0] as { buf: string }).buf });
     expect(mlp.diagnostics.map((d) => [d.code, d.severity, d.loc.line])).toEqual([["TT1010", "warning", 23]]);
   });
 
