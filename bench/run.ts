@@ -340,6 +340,10 @@ const matmulTimes: Record<string, Partial<Record<Engine, Timing & { gflops: numb
 const THREADS = wasm.shared;
 const THREAD_MIN_MACS = gemmThreads.minMacs;
 const matmul2Times: Record<string, Timing & { gflops: number }> = {};
+// typetorch's plain-JS GEMM (`codegen/js.ts`, the fallback where there is no WebAssembly SIMD),
+// timed with the WASM kernels switched off, interleaved with the others.
+const matmulJsTimes: Record<string, Timing & { gflops: number }> = {};
+const WASM_ON = wasm.available;
 
 function tfMatmul(A: Float32Array, B: Float32Array, m: number, k: number, n: number): Float32Array {
   const a = tf.tensor2d(A, [m, k]);
@@ -406,7 +410,7 @@ for (const n of SIZES) {
   const runners: Runner[] = [];
   for (const e of timed) {
     if (e === "typetorch") {
-      runners.push({ enter: async () => void (gemmThreads.minMacs = Infinity), fn: () => a.matmul(b) });
+      runners.push({ enter: async () => void ((gemmThreads.minMacs = Infinity), (wasm.available = WASM_ON)), fn: () => a.matmul(b) });
       continue;
     }
     const backend = e === "tfjsCpu" ? "cpu" : "wasm";
@@ -416,14 +420,25 @@ for (const n of SIZES) {
     owned.push([backend, ta], [backend, tb]);
     runners.push({ enter: () => useBackend(backend), fn: () => tf.matMul(ta, tb).dispose() });
   }
-  if (THREADS && timed.includes("typetorch")) runners.push({ enter: async () => void (gemmThreads.minMacs = THREAD_MIN_MACS), fn: () => a.matmul(b) });
+  const extra: ((t: Timing) => void)[] = [];
+  if (THREADS && timed.includes("typetorch")) {
+    runners.push({ enter: async () => void ((gemmThreads.minMacs = THREAD_MIN_MACS), (wasm.available = WASM_ON)), fn: () => a.matmul(b) });
+    extra.push((t) => {
+      matmul2Times[n] = { ...t, gflops: gflops(n, t.medianMs) };
+      process.stderr.write(`  matmul ${n}: typetorch (2 thr) ${matmul2Times[n]!.gflops.toFixed(2)} GFLOP/s\n`);
+    });
+  }
+  if (WASM_ON && timed.includes("typetorch")) {
+    runners.push({ enter: async () => void (wasm.available = false), fn: () => a.matmul(b) });
+    extra.push((t) => {
+      matmulJsTimes[n] = { ...t, gflops: gflops(n, t.medianMs) };
+      process.stderr.write(`  matmul ${n}: typetorch (JS kernel) ${matmulJsTimes[n]!.gflops.toFixed(2)} GFLOP/s\n`);
+    });
+  }
   const ts = await measureInterleaved(runners, TIMING.warmupMs, TIMING.sampleMs, TIMING.samples);
   gemmThreads.minMacs = THREAD_MIN_MACS;
-  if (ts.length > timed.length) {
-    const t = ts[timed.length]!;
-    matmul2Times[n] = { ...t, gflops: gflops(n, t.medianMs) };
-    process.stderr.write(`  matmul ${n}: typetorch (2 thr) ${matmul2Times[n]!.gflops.toFixed(2)} GFLOP/s\n`);
-  }
+  wasm.available = WASM_ON;
+  extra.forEach((f, i) => f(ts[timed.length + i]!));
   const times: Partial<Record<Engine, Timing & { gflops: number }>> = {};
   timed.forEach((e, i) => {
     const t = ts[i]!;
@@ -542,7 +557,8 @@ const wasmLabel = wasmInfo.available ? `TF.js wasm (SIMD, ${wasmInfo.threads} th
 const torchLabel = torch1.ok ? `PyTorch ${torch1.version?.split("a")[0]} (1 thr)` : "PyTorch (n/a)";
 const torchNLabel = `PyTorch (${torchN?.threads ?? cores} thr)`;
 const showTorchN = torchN !== null && torchN.ok;
-const matmulHead = ["n (GFLOP/s)", "typetorch (1 thr)", ...(THREADS ? ["typetorch (2 thr)"] : []), "TF.js cpu", wasmLabel, torchLabel, ...(showTorchN ? [torchNLabel] : []), "tt / TF.js cpu", "tt / TF.js wasm", "tt / PyTorch 1 thr", ...(THREADS ? ["tt 2 thr / 1 thr"] : []), ...(THREADS && showTorchN ? ["tt 2 thr / PyTorch 2 thr"] : [])];
+const JS_COL = Object.keys(matmulJsTimes).length > 0;
+const matmulHead = ["n (GFLOP/s)", "typetorch (1 thr)", ...(THREADS ? ["typetorch (2 thr)"] : []), ...(JS_COL ? ["typetorch (JS kernel)"] : []), "TF.js cpu", wasmLabel, torchLabel, ...(showTorchN ? [torchNLabel] : []), "tt / TF.js cpu", "tt / TF.js wasm", "tt / PyTorch 1 thr", ...(THREADS ? ["tt 2 thr / 1 thr"] : []), ...(THREADS && showTorchN ? ["tt 2 thr / PyTorch 2 thr"] : [])];
 const matmulRows = SIZES.map((n) => {
   const t = matmulTimes[n] ?? {};
   const tt = t.typetorch?.gflops;
@@ -552,7 +568,7 @@ const matmulRows = SIZES.map((n) => {
   const pn = showTorchN ? torchN?.matmul?.[n]?.gflops : undefined;
   const t2 = matmul2Times[n]?.gflops;
   return [
-    String(n), f2(tt), ...(THREADS ? [f2(t2)] : []), f2(tc), f2(tw), f2(p1), ...(showTorchN ? [f2(pn)] : []), ratio(tt, tc), ratio(tt, tw), ratio(tt, p1),
+    String(n), f2(tt), ...(THREADS ? [f2(t2)] : []), ...(JS_COL ? [f2(matmulJsTimes[n]?.gflops)] : []), f2(tc), f2(tw), f2(p1), ...(showTorchN ? [f2(pn)] : []), ratio(tt, tc), ratio(tt, tw), ratio(tt, p1),
     ...(THREADS ? [ratio(t2, tt)] : []), ...(THREADS && showTorchN ? [ratio(t2, pn)] : []),
   ];
 });
@@ -659,7 +675,8 @@ function summary(): string {
   }).filter((x): x is number => x !== undefined);
   const parts = [
     `typetorch's float32 matmul is a GEMM generated at run time as WebAssembly SIMD (\`runtime/codegen/wasm.ts\`: GotoBLAS/BLIS-style packing of A and B into cache blocks, then an MR×NR register-blocked f32x4 micro-kernel, fused multiply-add via relaxed SIMD where the CPU has FMA) and reaches ${range(tt)} GFLOP/s${ttVals.length ? "" : " (not measured)"} on one thread` +
-      (THREADS ? `; with its second thread (\`runtime/backend/threads.ts\`: a worker sharing the WebAssembly memory computes half the columns of C) ${range(SIZES.map((n) => matmul2Times[n]?.gflops))} GFLOP/s (the ratios below are the one-thread figures).` : "."),
+      (THREADS ? `; with its second thread (\`runtime/backend/threads.ts\`: a worker sharing the WebAssembly memory computes half the columns of C) ${range(SIZES.map((n) => matmul2Times[n]?.gflops))} GFLOP/s (the ratios below are the one-thread figures).` : ".") +
+      (JS_COL ? ` Its plain-JavaScript GEMM (\`runtime/codegen/js.ts\`, the fallback where WebAssembly SIMD is missing and the reference the fast kernels are checked against) does ${range(SIZES.map((n) => matmulJsTimes[n]?.gflops))} GFLOP/s.` : ""),
     `That is ${r((n) => matmulTimes[n]?.tfjsCpu?.gflops)}× TF.js's cpu backend, which is plain scalar JavaScript` +
       (vsCpu.length && Math.min(...vsCpu) > 1 ? " and is outrun everywhere;" : ";"),
     wasmInfo.available
@@ -692,7 +709,7 @@ const results = {
   tolerance: TOL,
   tfjs: { version: tf.version_core, wasm: wasmInfo },
   matmul: Object.fromEntries(
-    SIZES.map((n) => [n, { ...matmulTimes[n], typetorch2: matmul2Times[n], torch1: torch1.ok ? torch1.matmul?.[n] : undefined, torchN: showTorchN ? torchN?.matmul?.[n] : undefined }]),
+    SIZES.map((n) => [n, { ...matmulTimes[n], typetorch2: matmul2Times[n], typetorchJs: matmulJsTimes[n], torch1: torch1.ok ? torch1.matmul?.[n] : undefined, torchN: showTorchN ? torchN?.matmul?.[n] : undefined }]),
   ),
   tinyUs: tiny,
   training,

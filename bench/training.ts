@@ -22,7 +22,7 @@ import { compileFiles } from "../compiler/write.js";
 import { BenchCNN, BenchMLP } from "./models.js";
 import { missingTrainingKernels, registerTfjsGradients } from "./tfjs_gradients.js";
 
-export type TrainEngine = "typetorch" | "typetorch2" | "compiled" | "compiled2" | "tfjsCpu" | "tfjsWasm" | "torch";
+export type TrainEngine = "typetorch" | "typetorch2" | "typetorchJs" | "compiled" | "compiled2" | "compiledJs" | "tfjsCpu" | "tfjsWasm" | "torch";
 export interface TrainCell {
   samplesPerS?: number;
   error?: string;
@@ -204,17 +204,22 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
   for (const kind of ["mlp", "cnn"] as const) {
     const bs = BATCH[kind];
     const nb = Math.floor(N / bs);
-    // Eager and compiled, each with one GEMM thread, then two where backend/threads.ts has them.
+    // Eager and compiled, each with one GEMM thread, then two where backend/threads.ts has them,
+    // then with the plain-JS kernels only (the fallback where there is no WebAssembly SIMD).
     const minMacs = gemmThreads.minMacs;
-    for (const [engine, compile, threads] of [["typetorch", false, 1], ["typetorch2", false, 2], ["compiled", true, 1], ["compiled2", true, 2]] as const) {
-      if (threads === 2 && !wasm.shared) continue;
-      gemmThreads.minMacs = threads === 1 ? Infinity : minMacs;
+    const wasmOn = wasm.available;
+    const configs = [["typetorch", false, 1], ["typetorch2", false, 2], ["typetorchJs", false, 0], ["compiled", true, 1], ["compiled2", true, 2], ["compiledJs", true, 0]] as const;
+    for (const [engine, compile, threads] of configs) {
+      if ((threads === 2 && !wasm.shared) || (threads === 0 && (!wasmOn || o.quick))) continue;
+      gemmThreads.minMacs = threads === 2 ? minMacs : Infinity;
+      wasm.available = threads > 0 && wasmOn;
       try {
         const t = typetorchTrainer(kind, X, Y, nb, 0, compile);
         rows[kind][engine] = { samplesPerS: rate(t.step, bs, T.warm, T.sample, T.samples), lastLoss: t.loss() };
-        o.log(`  train ${kind}: typetorch ${compile ? "compiled" : "eager"}, ${threads} GEMM thread${threads > 1 ? "s" : ""}: ${rows[kind][engine]!.samplesPerS!.toFixed(0)} samples/s`);
+        o.log(`  train ${kind}: typetorch ${engineLabel[engine]}: ${rows[kind][engine]!.samplesPerS!.toFixed(0)} samples/s`);
       } finally {
         gemmThreads.minMacs = minMacs;
+        wasm.available = wasmOn;
       }
     }
   }
@@ -300,7 +305,7 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
 /** The fastest typetorch configuration of a row (eager/compiled, 1/2 threads). */
 export function bestTypetorch(row: TrainingResult["rows"]["mlp"]): { engine: TrainEngine; cell: TrainCell } | undefined {
   let best: { engine: TrainEngine; cell: TrainCell } | undefined;
-  for (const e of ["typetorch", "typetorch2", "compiled", "compiled2"] as const) {
+  for (const e of ["typetorch", "typetorch2", "typetorchJs", "compiled", "compiled2", "compiledJs"] as const) {
     const c = row[e];
     if (c?.samplesPerS && (!best || c.samplesPerS > best.cell.samplesPerS!)) best = { engine: e, cell: c };
   }
@@ -308,7 +313,7 @@ export function bestTypetorch(row: TrainingResult["rows"]["mlp"]): { engine: Tra
 }
 
 export const engineLabel: Record<TrainEngine, string> = {
-  typetorch: "eager, 1 thr", typetorch2: "eager, 2 thr", compiled: "compiled, 1 thr", compiled2: "compiled, 2 thr",
+  typetorch: "eager, 1 thr", typetorch2: "eager, 2 thr", typetorchJs: "eager, JS kernels", compiled: "compiled, 1 thr", compiled2: "compiled, 2 thr", compiledJs: "compiled, JS kernels",
   tfjsCpu: "TF.js cpu", tfjsWasm: "TF.js wasm", torch: "PyTorch",
 };
 
@@ -316,8 +321,8 @@ export const engineLabel: Record<TrainEngine, string> = {
 export function trainingTable(r: TrainingResult, mdTable: (head: string[], rows: string[][]) => string): string {
   const cell = (c?: TrainCell) => (c?.samplesPerS !== undefined ? c.samplesPerS.toFixed(0) : c?.error ? `— (${c.error})` : "—");
   const ratio = (a?: TrainCell, b?: TrainCell) => (a?.samplesPerS && b?.samplesPerS ? `${(a.samplesPerS / b.samplesPerS).toPrecision(3)}×` : "—");
-  const two = r.rows.mlp.typetorch2 !== undefined || r.rows.cnn.typetorch2 !== undefined;
-  const tt = (["typetorch", ...(two ? ["typetorch2"] : []), "compiled", ...(two ? ["compiled2"] : [])] as TrainEngine[]);
+  const has = (e: TrainEngine) => r.rows.mlp[e] !== undefined || r.rows.cnn[e] !== undefined;
+  const tt = (["typetorch", "typetorch2", "typetorchJs", "compiled", "compiled2", "compiledJs"] as const).filter(has);
   const head = ["model (samples/s)", ...tt.map((e) => `typetorch (${engineLabel[e]})`), "TF.js cpu", "TF.js wasm", `PyTorch${r.torchVersion ? " " + r.torchVersion : ""} (1 thr)`, "compiled / eager (1 thr)", "best typetorch", "best / TF.js cpu", "best / TF.js wasm", "best / PyTorch"];
   const names = { mlp: "MLP 784-256-128-10, batch 64", cnn: "CNN c16-p-c32-p-fc128-fc10, batch 32" };
   return mdTable(head, (["mlp", "cnn"] as const).map((k) => {
