@@ -52,3 +52,25 @@ export function allocStorage<D extends DType>(dtype: D, n: number): StorageOf[D]
     default: return new Float64Array(n) as StorageOf[D];
   }
 }
+
+/**
+ * @internal Test hook: with `poison` set, {@link allocOutput} fills what it returns with garbage
+ * (NaN for floats), so a kernel that leaves an element of such an output unwritten shows in its
+ * result.
+ */
+export const outputDebug = { poison: false };
+
+/**
+ * Storage of `n` elements for an output that a kernel writes in full before anyone reads it:
+ * zero-filled as {@link allocStorage}'s (uninitialised memory saved 0–3% of a training step, within
+ * the noise: not worth the risk), or, under the test hook `outputDebug.poison`, filled with garbage
+ * so a kernel that misses an element is caught.
+ *
+ * @example
+ * const out = allocOutput("float32", 1 << 20); // then write every element
+ */
+export function allocOutput<D extends DType>(dtype: D, n: number): StorageOf[D] {
+  const a = allocStorage(dtype, n);
+  if (outputDebug.poison) a.fill(dtype === "float32" || dtype === "float64" ? NaN : dtype === "bool" ? 0x5a : -0x5a5a5a);
+  return a;
+}

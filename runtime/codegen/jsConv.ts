@@ -220,3 +220,251 @@ export function windowAvgSource(adjoint: boolean): string {
     "};",
   ].join("\n");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Eager fast paths: the same kernels with their bounds hoisted out of the inner loops. They take
+// the arguments of the general kernels above and give their results bit for bit; the compiled
+// kernels (runtime/codegen/fused*.ts) embed the general ones.
+// ---------------------------------------------------------------------------------------------
+
+// The output range [lo, hi) of one axis whose input position `o·s + off` lies in [0, n).
+const axisRange = (lo: string, hi: string, off: string, s: string, n: string, on: string) => [
+  `const ${lo} = ${off} >= 0 ? 0 : Math.min(${on}, Math.floor((${s} - 1 - ${off}) / ${s}));`,
+  `const ${hi} = Math.max(${lo}, Math.min(${on}, Math.floor((${n} - 1 - ${off}) / ${s}) + 1));`,
+];
+
+/**
+ * Text of {@link im2colSource}'s kernel (same arguments, same result) for the eager conv2d, which
+ * also writes the zeros of the padding, so `O` need not be zero-filled: the output rows whose
+ * input row lies in the image are computed once per kernel row (no test per row), and where a
+ * kernel tap's output rows map onto consecutive input rows, row after row (unit column step,
+ * input rows `Wo` apart, as in a stride-1 "same" convolution of a contiguous image), the whole
+ * band is one `set` (a memmove: `O` and `X` are arrays of one dtype), after which the few columns
+ * that wrapped into the padding are zeroed.
+ *
+ * @example
+ * const f = new Function(im2colFastSource())();
+ */
+export function im2colFastSource(): string {
+  return [
+    '"use strict";',
+    "return function im2colFast(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
+    "const L = Ho * Wo;",
+    "const st = sw * xsW, rs = sh * xsH;",
+    // One copy per band: a step of one output column is one input element, and one output row
+    // (Wo columns) is one input row step.
+    "const band = st === 1 && rs === Wo;",
+    "let o = 0;",
+    "for (let n = 0; n < N; n++) {",
+    "for (let c = 0; c < C; c++) {",
+    "const xc = xo + n * xsN + c * xsC;",
+    "for (let i = 0; i < kh; i++) {",
+    "const offH = i * dh - ph;",
+    ...axisRange("ohLo", "ohHi", "offH", "sh", "H", "Ho"),
+    "for (let j = 0; j < kw; j++) {",
+    "const offW = j * dw - pw;",
+    ...axisRange("owLo", "owHi", "offW", "sw", "W", "Wo"),
+    "if (owLo >= owHi || ohLo >= ohHi) O.fill(0, o, o + L);",
+    "else {",
+    // Rows above and below the image (a row or two: loops, cheaper than calls to fill), then the
+    // padding columns of the rows in it.
+    "for (let d = o, e = o + ohLo * Wo; d < e; d++) O[d] = 0;",
+    "for (let d = o + ohHi * Wo, e = o + L; d < e; d++) O[d] = 0;",
+    "if (owLo > 0 || owHi < Wo) {",
+    "for (let oh = ohLo; oh < ohHi; oh++) {",
+    "const r = o + oh * Wo;",
+    "for (let ow = 0; ow < owLo; ow++) O[r + ow] = 0;",
+    "for (let ow = owHi; ow < Wo; ow++) O[r + ow] = 0;",
+    "}",
+    "}",
+    // Input element of output (oh, ow): xc + (oh·sh + offH)·xsH + (ow·sw + offW)·xsW = d + shift in a band.
+    "if (band) {",
+    "const d0 = o + ohLo * Wo + owLo, d1 = o + (ohHi - 1) * Wo + owHi;",
+    "const shift = xc + offH * xsH + offW * xsW - o;",
+    // A copy between arrays of one type: `set` is a memmove.
+    "O.set(X.subarray(d0 + shift, d1 + shift), d0);",
+    // The band's copy also wrote the padding columns of its inner rows (values of the
+    // neighbouring input row): zero them again.
+    "if (owLo > 0 || owHi < Wo) {",
+    "for (let oh = ohLo; oh < ohHi - 1; oh++) {",
+    "const r = o + oh * Wo;",
+    "for (let ow = owHi; ow < Wo; ow++) O[r + ow] = 0;",
+    "for (let ow = 0; ow < owLo; ow++) O[r + Wo + ow] = 0;",
+    "}",
+    "}",
+    "} else if (st === 1) {",
+    "for (let oh = ohLo; oh < ohHi; oh++) {",
+    "const src = xc + (oh * sh + offH) * xsH + offW * xsW - oh * Wo - o;",
+    "for (let d = o + oh * Wo + owLo, e = o + oh * Wo + owHi; d < e; d++) O[d] = X[d + src];",
+    "}",
+    "} else {",
+    "for (let oh = ohLo; oh < ohHi; oh++) {",
+    "let x = xc + (oh * sh + offH) * xsH + (owLo * sw + offW) * xsW;",
+    "for (let d = o + oh * Wo + owLo, e = o + oh * Wo + owHi; d < e; d++, x += st) O[d] = X[x];",
+    "}",
+    "}",
+    "}",
+    "o += L;",
+    "}",
+    "}",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of {@link col2imSource}'s kernel (same arguments, same result: every pixel receives its
+ * patches' entries in the same order) for the eager conv2d's backward: output rows bounded once
+ * per kernel row instead of tested one by one, and for stride 1 an inner loop that adds four
+ * entries per trip.
+ *
+ * @example
+ * const f = new Function(col2imFastSource())();
+ */
+export function col2imFastSource(): string {
+  return [
+    '"use strict";',
+    "return function col2imFast(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
+    "const L = Ho * Wo;",
+    "let o = oo;",
+    "for (let n = 0; n < N; n++) {",
+    "for (let c = 0; c < C; c++) {",
+    "const xc = (n * C + c) * H * W;",
+    "for (let i = 0; i < kh; i++) {",
+    "const offH = i * dh - ph;",
+    ...axisRange("ohLo", "ohHi", "offH", "sh", "H", "Ho"),
+    "for (let j = 0; j < kw; j++) {",
+    "const offW = j * dw - pw;",
+    ...axisRange("owLo", "owHi", "offW", "sw", "W", "Wo"),
+    "if (owLo < owHi) {",
+    "if (sw === 1) {",
+    "for (let oh = ohLo; oh < ohHi; oh++) {",
+    "const shift = xc + (oh * sh + offH) * W + offW - o - oh * Wo;",
+    // Four per trip: the adds of a row go to distinct pixels, so their order is free.
+    "let d = o + oh * Wo + owLo;",
+    "const e = o + oh * Wo + owHi;",
+    "for (const e4 = e - 3; d < e4; d += 4) { X[d + shift] += O[d]; X[d + 1 + shift] += O[d + 1]; X[d + 2 + shift] += O[d + 2]; X[d + 3 + shift] += O[d + 3]; }",
+    "for (; d < e; d++) X[d + shift] += O[d];",
+    "}",
+    "} else {",
+    "for (let oh = ohLo; oh < ohHi; oh++) {",
+    "let x = xc + (oh * sh + offH) * W + owLo * sw + offW;",
+    "for (let d = o + oh * Wo + owLo, e = o + oh * Wo + owHi; d < e; d++, x += sw) X[x] += O[d];",
+    "}",
+    "}",
+    "}",
+    "o += L;",
+    "}",
+    "}",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of {@link maxPoolSource}'s kernel (same arguments, same values and indices) for pooling
+ * whose every window lies inside the image (no padding, and the last window ends in the image,
+ * as `MaxPool2d(2)` on an even size): no clipping, and the `kh`×`kw` window unrolled, each tap's
+ * offsets precomputed, so the loop body is the window's loads and compares. The window is read in
+ * the general kernel's order and compared as it compares (a NaN wins, ties keep the first), with
+ * the first tap as the start (the general kernel's `-Infinity` start loses to it or, for
+ * `-Infinity` itself, ends in the same value and index).
+ *
+ * @example
+ * const f = new Function(maxPoolInsideSource(2, 2))();
+ */
+export function maxPoolInsideSource(kh: number, kw: number): string {
+  const taps: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      if (i === 0 && j === 0) continue;
+      taps.push(`const a${i}_${j} = ${i} * rh + ${j} * rw, q${i}_${j} = ${i} * qh + ${j} * dw;`);
+    }
+  }
+  const body: string[] = [];
+  for (let i = 0; i < kh; i++) {
+    for (let j = 0; j < kw; j++) {
+      if (i === 0 && j === 0) continue;
+      body.push(`v = X[x0 + a${i}_${j}]; if (v > mv || v !== v) { mv = v; k = q${i}_${j}; }`);
+    }
+  }
+  return [
+    '"use strict";',
+    `return function maxpool${kh}x${kw}(O, I, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {`,
+    // Steps between window taps in X and in the index plane.
+    "const rh = dh * xsH, rw = dw * xsW, qh = dh * W;",
+    ...taps,
+    // Steps of a window's first tap per output column, in X and in the index plane.
+    "const sx = sw * xsW;",
+    "let o = 0;",
+    "for (let n = 0; n < N; n++) {",
+    "for (let c = 0; c < C; c++) {",
+    "const xc = xo + n * xsN + c * xsC;",
+    "for (let oh = 0; oh < Ho; oh++) {",
+    "const ih = oh * sh - ph;",
+    "let x0 = xc + ih * xsH - pw * xsW, q = ih * W - pw;",
+    "for (const e = o + Wo; o < e; o++, x0 += sx, q += sw) {",
+    "let mv = X[x0], k = 0, v = 0;",
+    ...body,
+    "O[o] = mv; I[o] = q + k;",
+    "}",
+    "}",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of {@link channelBiasSource}'s kernel (same arguments, same result) with the run of `L`
+ * elements of each channel added four per trip: the loop's own compare and increment cost about
+ * as much as the add, so unrolling nearly halves the time.
+ *
+ * @example
+ * const f = new Function(channelBiasFastSource())();
+ */
+export function channelBiasFastSource(): string {
+  return [
+    '"use strict";',
+    "return function biasFast(O, B, bo, bs, N, Ch, L) {",
+    "for (let n = 0, o = 0; n < N; n++) {",
+    "for (let c = 0; c < Ch; c++, o += L) {",
+    "const b = B[bo + c * bs];",
+    "let t = o;",
+    "for (const e = o + L - 3; t < e; t += 4) { O[t] += b; O[t + 1] += b; O[t + 2] += b; O[t + 3] += b; }",
+    "for (const e = o + L; t < e; t++) O[t] += b;",
+    "}",
+    "}",
+    "};",
+  ].join("\n");
+}
+
+/**
+ * Text of {@link maxUnpoolAddSource}'s kernel (same arguments, same result) with four gradient
+ * entries per trip. The adds stay in their order, one statement each (two entries of one plane
+ * may share an argmax when windows overlap), so the sums are the plain kernel's.
+ *
+ * @example
+ * const f = new Function(maxUnpoolAddFastSource())();
+ */
+export function maxUnpoolAddFastSource(): string {
+  return [
+    '"use strict";',
+    "return function unpoolFast(X, G, go, I, planes, HW, L) {",
+    "let t = 0;",
+    "for (let p = 0; p < planes; p++) {",
+    "const xp = p * HW;",
+    "const e = t + L;",
+    "for (const e4 = e - 3; t < e4; t += 4) {",
+    "X[xp + I[t]] += G[go + t];",
+    "X[xp + I[t + 1]] += G[go + t + 1];",
+    "X[xp + I[t + 2]] += G[go + t + 2];",
+    "X[xp + I[t + 3]] += G[go + t + 3];",
+    "}",
+    "for (; t < e; t++) X[xp + I[t]] += G[go + t];",
+    "}",
+    "};",
+  ].join("\n");
+}

@@ -134,7 +134,9 @@ export const minimum = elementwiseOp({
 const compare = (name: string, js: string, wgsl: string): ElementwiseOpDef =>
   elementwiseOp({
     name, arity: 2, gradName: "", dtype: bool,
-    js: ([a, b]) => `(${a} ${js} ${b} ? 1 : 0)`,
+    // `+(cond)` rather than `cond ? 1 : 0`: the same 0/1, but V8 makes the number from the flag
+    // without a branch, which on data of mixed signs (a ReLU mask) mispredicts half the time.
+    js: ([a, b]) => `+(${a} ${js} ${b})`,
     // NaN by its bits (drivers may treat float compares as NaN-free): unequal to all, not ordered.
     wgsl: ([a, b], d) =>
       !isFloating(d) ? `select(0u, 1u, ${a} ${wgsl} ${b})`
@@ -172,6 +174,56 @@ export const logicalAnd = logical("logicalAnd", "&&", "&&");
 export const logicalOr = logical("logicalOr", "||", "||");
 /** See {@link logicalAnd}. */
 export const logicalXor = logical("logicalXor", "!==", "!=");
+
+/**
+ * `a + fround(b · p0)` (float32; `a + b · p0` for float64): `x.add_(y, { alpha })` in one pass,
+ * rounded as that op's two kernels round (`y.mul(alpha)` stored, then added), for the optimizer
+ * updates. Gradient-free: only used in place, under `noGrad`.
+ */
+export const addScaled = elementwiseOp({
+  name: "add", arity: 2, gradName: "AddBackward0", dtype: same,
+  js: ([a, b, s], d) => (d === "float32" ? `${a} + Math.fround(${b} * ${s})` : `${a} + ${b} * ${s}`),
+  wgsl: ([a, b, s]) => `${a} + ${b} * ${s}`,
+  backward: null,
+});
+
+/**
+ * `fround(a · p0) + fround(b · p1)` (float32; unrounded for float64): SGD's momentum update
+ * `buf.mul_(μ).add_(g, { alpha })` in one pass, rounded as those kernels round. With `p1 = 1` the
+ * second product is `b` itself, as `add_` without alpha. Gradient-free: only used in place.
+ */
+export const scaledSum = elementwiseOp({
+  name: "add", arity: 2, gradName: "AddBackward0", dtype: same,
+  js: ([a, b, s, t], d) => (d === "float32" ? `Math.fround(${a} * ${s}) + Math.fround(${b} * ${t})` : `${a} * ${s} + ${b} * ${t}`),
+  wgsl: ([a, b, s, t]) => `${a} * ${s} + ${b} * ${t}`,
+  backward: null,
+});
+
+// Whether `x op= y` may run as one fused kernel: both floating CPU tensors of one dtype and shape,
+// in separate storage (an aliasing `y` is cloned first by the unfused ops).
+function fusable(x: AnyTensor, y: AnyTensor): boolean {
+  return x.device === "cpu" && y.device === "cpu" && isFloating(x.dtype) && y.dtype === x.dtype && y._data !== x._data &&
+    x.shape.length === y.shape.length && x.shape.every((n, i) => n === y.shape[i]);
+}
+
+/**
+ * `x.add_(y, { alpha })` with the result of that op bit for bit, in one kernel and without the
+ * temporary `y·alpha` when {@link fusable}; otherwise it is `x.add_(y, { alpha })`.
+ * For optimizer steps (run under `noGrad`).
+ */
+export function addScaledInPlace(x: AnyTensor, y: AnyTensor, alpha: number): void {
+  if (fusable(x, y)) runElementwise(addScaled, [x, y], [fitScalar(alpha, x.dtype)], x.dtype, x);
+  else x.add_(y, { alpha });
+}
+
+/**
+ * `x.mul_(s).add_(y, { alpha })` with that result bit for bit, in one kernel when {@link fusable}.
+ * For optimizer steps (run under `noGrad`).
+ */
+export function scaledSumInPlace(x: AnyTensor, s: number, y: AnyTensor, alpha: number): void {
+  if (fusable(x, y)) runElementwise(scaledSum, [x, y], [fitScalar(s, x.dtype), fitScalar(alpha, x.dtype)], x.dtype, x);
+  else x.mul_(s).add_(y, { alpha });
+}
 
 /** `cond ? a : b` elementwise (cond must be bool). Backward: `g` routed by cond. */
 export const where = elementwiseOp({

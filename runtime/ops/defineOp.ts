@@ -4,8 +4,8 @@ import { DTypeError } from "../../types/errors.js";
 import { anomaly, checkForward } from "../anomaly.js";
 import { type GradNode, needsGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
-import { coalesce, elementwiseSource, inputNames, type ReduceTemplate, reduceSource } from "../codegen/js.js";
-import type { DType } from "../dtype.js";
+import { coalesce, elementwiseFlatSource, elementwiseSource, type FlatInput, inputNames, reduceLanesSource, type ReduceTemplate, reduceSource } from "../codegen/js.js";
+import { allocOutput, type DType } from "../dtype.js";
 import { Tensor } from "../Tensor.js";
 import { deviceElementwise, deviceOf, deviceReduce, gpuType } from "./device.js";
 
@@ -89,6 +89,14 @@ export function broadcastStrides(t: AnyTensor, shape: readonly number[]): number
   return out;
 }
 
+/**
+ * A fresh contiguous CPU tensor for the output of a kernel that writes every element (see
+ * `allocOutput`: zero-filled, or poisoned under its test hook to catch a kernel that doesn't).
+ */
+export function emptyOutput<D extends DType>(shape: readonly number[], dtype: D): AnyTensor {
+  return new Tensor(allocOutput(dtype, numel(shape)), shape, contiguousStrides(shape), 0, dtype) as unknown as AnyTensor;
+}
+
 /** Contiguous (row-major) strides of a shape. */
 export function contiguousStrides(shape: readonly number[]): number[] {
   const s = new Array<number>(shape.length);
@@ -126,30 +134,42 @@ export function runElementwise(
     broadcastShapes(def.name, into.shape, shape);
     shape = into.shape;
     out = into;
-  } else out = Tensor._empty([...shape], device === "cpu" ? outDtype : (gpuType(def.name, outDtype), outDtype), device);
+  } else if (device === "cpu") out = emptyOutput(shape, outDtype); // every kernel below writes every element
+  else out = Tensor._empty([...shape], (gpuType(def.name, outDtype), outDtype), device);
   if (device !== "cpu") {
     const c = coalesce(shape, [out._strides, ...inputs.map((t) => broadcastStrides(t, shape))]);
     deviceElementwise(def, inputs, scalars, promoted, out, c);
-  } else if (!into && allFlat(inputs, shape)) {
+  } else if ((!into || allContiguous1(into, shape)) && allFlat(inputs, shape)) {
     // Fast path: every input is a dense row-major tensor of the output's shape or one element
-    // broadcast, so the loop is one flat dim with unit (or zero) strides: what `coalesce` would
-    // find, without its allocations.
-    const n = out._data.length;
-    const data = new Array<unknown>(nIn);
-    const offs = new Array<number>(nIn);
-    const xs = new Array<number[]>(nIn);
-    for (let i = 0; i < nIn; i++) {
+    // broadcast, and so is the output (fresh, or an in-place target): one flat loop over the
+    // elements (`elementwiseFlatSource`), without `coalesce` or stride arrays.
+    const n = into ? numel(shape) : out._data.length;
+    const args = new Array<unknown>(4 + 2 * nIn);
+    args[0] = out._data;
+    args[1] = out._offset;
+    args[2] = n;
+    let modes = 0;
+    // Whether the loop must go element by element: an input overlaps the output other than
+    // element for element (see `elementwiseFlatSource`).
+    let inOrder = false;
+    for (let i = 0, m = 1; i < nIn; i++, m *= 3) {
       const t = inputs[i]!;
-      data[i] = t._data;
-      offs[i] = t._offset;
-      xs[i] = n === 1 || isSingle(t) ? ZERO1 : UNIT1;
+      args[3 + 2 * i] = t._data;
+      args[4 + 2 * i] = t._offset;
+      const shared = into !== undefined && t._data === into._data;
+      // A broadcast element is read once, unless it may be one the loop writes (in place).
+      if (n > 1 && isSingle(t)) {
+        modes += m * (shared ? 2 : 1);
+        inOrder ||= shared;
+      } else inOrder ||= shared && t._offset !== into!._offset;
     }
-    const k = ewKernel(def, promoted, out.dtype === "int64", nIn, scalars.length, 1);
-    cpu.run(k.key, k.source, [out._data, out._offset, n === 1 ? ZERO1 : UNIT1, data, offs, xs, [n], scalars]);
+    args[3 + 2 * nIn] = scalars;
+    const k = ewKernel(def, promoted, out.dtype, inputs, scalars.length, FLAT + modes + (inOrder ? IN_ORDER : 0));
+    cpu.run(k.key, k.source, args);
   } else {
     const strides = [out._strides, ...inputs.map((t) => broadcastStrides(t, shape))];
     const c = coalesce(shape, strides);
-    const k = ewKernel(def, promoted, out.dtype === "int64", nIn, scalars.length, c.shape.length);
+    const k = ewKernel(def, promoted, out.dtype, inputs, scalars.length, c.shape.length);
     cpu.run(k.key, k.source, [out._data, out._offset, c.strides[0], inputs.map((t) => t._data), inputs.map((t) => t._offset), c.strides.slice(1), c.shape, scalars]);
   }
   if (anomaly.on) checkForward(def.name, out, inputs);
@@ -224,34 +244,71 @@ class EwNode implements GradNode {
   }
 }
 
+// Kernel variants (see `ewKernel`): a rank r < FLAT is the strided kernel over r coalesced dims;
+// FLAT + Σ mode·3^i (+ IN_ORDER) the flat kernel with input i read per `FLAT_MODES[mode]`,
+// unrolled UNROLL times unless IN_ORDER.
+const FLAT = 1024;
+const IN_ORDER = 512;
+const UNROLL = 4;
+const FLAT_MODES: readonly FlatInput[] = ["dense", "hoist", "single"];
+
+function numel(shape: readonly number[]): number {
+  let n = 1;
+  for (let i = 0; i < shape.length; i++) n *= shape[i]!;
+  return n;
+}
+
 // The kernel's cache key and source for `cpu.run` (every CPU kernel launch goes through it).
 interface EwKernel {
   readonly key: string;
   readonly source: () => string;
 }
 
-// Elementwise kernels per op def, keyed by what the kernel text depends on (promoted dtype, int64
-// output, arity, scalar count, rank): the expression text and its long cache key are built once,
-// and the same key string (its hash computed once) finds the compiled kernel in `cpu.run`.
+// Elementwise kernels per op def, keyed by what the kernel text depends on (promoted dtype,
+// arity, scalar count, variant) and by the dtypes of the output and inputs. The dtypes do not
+// change the text: they give each combination its own compiled function, so the JIT sees one kind
+// of typed array at each access (a kernel shared by Float32Array and Float64Array callers would
+// run its loads and stores through polymorphic dispatch). The expression text and the long cache
+// key are built once, and the same key string (its hash computed once) finds the compiled kernel
+// in `cpu.run`.
 const ewCache = new Map<ElementwiseOpDef, Map<DType, Map<number, EwKernel>>>();
+const DTYPE_CODE: Record<DType, number> = { bool: 0, int32: 1, int64: 2, float32: 3, float64: 4 };
 
-function ewKernel(def: ElementwiseOpDef, promoted: DType, int64: boolean, nIn: number, nScalars: number, rank: number): EwKernel {
+function ewKernel(def: ElementwiseOpDef, promoted: DType, outDtype: DType, inputs: readonly AnyTensor[], nScalars: number, variant: number): EwKernel {
   let byDtype = ewCache.get(def);
   if (!byDtype) ewCache.set(def, (byDtype = new Map()));
   let m = byDtype.get(promoted);
   if (!m) byDtype.set(promoted, (m = new Map()));
-  const code = (((int64 ? 8 : 0) + nIn) * 4096 + nScalars) * 4096 + rank;
+  const nIn = inputs.length;
+  let code = ((variant * 4096 + nScalars) * 4 + nIn) * 8 + DTYPE_CODE[outDtype];
+  for (let i = 0; i < nIn; i++) code = code * 8 + DTYPE_CODE[inputs[i]!.dtype];
   let k = m.get(code);
   if (!k) {
-    const names = [...inputNames(nIn), ...Array.from({ length: nScalars }, (_, i) => `p${i}`)];
-    const raw = def.js(names, promoted);
+    const int64 = outDtype === "int64";
+    const params = Array.from({ length: nScalars }, (_, i) => `p${i}`);
     // int64 lives in doubles, where integer results can come out as -0 (0 · -1, trunc(-0.5));
     // an integer has no -0, and `+ 0` makes it the 0 that toArray/item should show.
-    const expr = int64 ? `(${raw}) + 0` : raw;
+    const exprOf = (ins: readonly string[]) => {
+      const raw = def.js([...ins, ...params], promoted);
+      return int64 ? `(${raw}) + 0` : raw;
+    };
+    const expr = exprOf(inputNames(nIn));
+    const dtypes = [outDtype, ...inputs.map((t) => t.dtype)].join(",");
+    let tag: string;
+    let source: () => string;
+    if (variant >= FLAT) {
+      const code = (variant - FLAT) % IN_ORDER;
+      const unroll = variant - FLAT >= IN_ORDER ? 1 : UNROLL;
+      const modes = Array.from({ length: nIn }, (_, i) => FLAT_MODES[Math.floor(code / 3 ** i) % 3]!);
+      tag = `f${modes.map((x) => x[0]).join("")}${unroll}`;
+      source = () => elementwiseFlatSource(exprOf, modes, nScalars, unroll);
+    } else {
+      tag = `${variant}`;
+      source = () => elementwiseSource(expr, nIn, variant, nScalars);
+    }
     // Keyed by the expression itself: several defs share a name (div and its rounding modes, the
     // casts), and a key by name would hand one of them another's cached kernel.
-    const key = `ew:${expr}:${nIn}:${nScalars}:${rank}`;
-    k = { key, source: () => elementwiseSource(expr, nIn, rank, nScalars) };
+    k = { key: `ew:${expr}:${nIn}:${nScalars}:${tag}:${dtypes}`, source };
     m.set(code, k);
   }
   return k;
@@ -293,7 +350,13 @@ export function runReduce(def: ReduceOpDef, x: AnyTensor, dims: readonly number[
     innerStride = inn.strides[0]!;
   }
   if (x.device !== "cpu") deviceReduce(def, x, out, idx, { shape: oShape, strides: [oStride] }, innerShape, innerStride);
-  else {
+  else if (!t.withIndex && oShape.length === 1 && oShape[0]! >= LANES) {
+    // Several outputs: fold LANES of them side by side (`reduceLanesSource`).
+    const key = redKey(def, x.dtype, LANES_RANK, innerShape.length, scalars.length);
+    cpu.run(key, () => reduceLanesSource(t, innerShape.length, scalars.length, LANES), [
+      out._data, undefined, x._data, x._offset, oStride, innerStride, oShape, innerShape, scalars,
+    ]);
+  } else {
     const key = redKey(def, x.dtype, oShape.length, innerShape.length, scalars.length);
     cpu.run(key, () => reduceSource(t, oShape.length, innerShape.length, scalars.length), [
       out._data, idx?._data, x._data, x._offset, oStride, innerStride, oShape, innerShape, scalars,
@@ -302,6 +365,10 @@ export function runReduce(def: ReduceOpDef, x: AnyTensor, dims: readonly number[
   if (anomaly.on) checkForward(def.name, out, [x]);
   return [out, idx];
 }
+
+// Outputs folded side by side by `reduceLanesSource`, and the outer "rank" standing for it in `redKey`.
+const LANES = 4;
+const LANES_RANK = 4095;
 
 // Reduction kernel keys per def and dtype, by ranks and scalar count (not rebuilt per call).
 const redKeys = new Map<ReduceOpDef, Map<DType, Map<number, string>>>();
@@ -313,6 +380,6 @@ function redKey(def: ReduceOpDef, dtype: DType, outer: number, inner: number, nS
   if (!m) byDtype.set(dtype, (m = new Map()));
   const code = (outer * 4096 + inner) * 4096 + nScalars;
   let key = m.get(code);
-  if (key === undefined) m.set(code, (key = `red:${def.name}:${dtype}:${outer}:${inner}:${nScalars}`));
+  if (key === undefined) m.set(code, (key = `red:${def.name}:${dtype}:${outer === LANES_RANK ? `lanes${LANES}` : outer}:${inner}:${nScalars}`));
   return key;
 }

@@ -14,10 +14,10 @@ import { DTypeError, ShapeError, ValueError } from "../../types/errors.js";
 import { type Shape, type ShapeStr, shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
-import { maxPoolSource, maxUnpoolAddSource, windowAvgSource } from "../codegen/jsConv.js";
+import { maxPoolInsideSource, maxPoolSource, maxUnpoolAddFastSource, windowAvgSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import { type ImageRankMsg, imageRankMsg, imageStrides, type Opt, type Pair, pairArg, type PairH, type PairW } from "./conv.js";
-import type { KernelOpDef } from "./defineOp.js";
+import { emptyOutput, type KernelOpDef } from "./defineOp.js";
 import { deviceMaxPool, deviceMaxUnpoolAdd, deviceWindowAvg, deviceWindowAvgAdjoint } from "./device.js";
 
 // ---------------------------------------------------------------------------------------------
@@ -141,8 +141,10 @@ function requireFloat(op: string, x: AnyTensor): void {
 /**
  * maxPool2d: the max of each (dilated, padded) window, and its flat index into the `H·W` plane of
  * the input (int64, as PyTorch's `return_indices`). NaN propagates; padding never wins. Backward:
- * {@link maxUnpool2dAdd} of the gradient at the indices. JS kernel `maxPoolSource`; the WGSL
- * builder `maxPoolWgsl` comes with the WebGPU backend.
+ * {@link maxUnpool2dAdd} of the gradient at the indices. JS kernel `maxPoolSource` (eager CPU:
+ * its unrolled twin `maxPoolInsideSource` when every window lies inside the image, and
+ * `maxUnpoolAddFastSource` for the adjoint; same results); the WGSL builder `maxPoolWgsl` comes
+ * with the WebGPU backend.
  */
 export const maxPool2d: KernelOpDef = {
   kind: "kernel",
@@ -176,13 +178,25 @@ export const maxUnpool2dAdd: KernelOpDef = {
 export function maxPool2dOp(x: AnyTensor, kernelSize: Pair, stride: Pair | null | undefined, opts: MaxPool2dOptions = {}): [AnyTensor, AnyTensor] {
   requireFloat("maxPool2d", x);
   const p = pool2dPlan("maxPool2d", x.shape, kernelSize, stride, opts);
-  const out = Tensor._empty(p.out, x.dtype, x.device);
-  const idx = Tensor._empty(p.out, "int64", x.device);
+  // The CPU kernels write every value and index.
+  const cpuDev = x.device === "cpu";
+  const out = cpuDev ? emptyOutput(p.out, x.dtype) : Tensor._empty(p.out, x.dtype, x.device);
+  const idx = cpuDev ? emptyOutput(p.out, "int64") : Tensor._empty(p.out, "int64", x.device);
   const [sn, sc, sh, sw] = imageStrides(x);
   if (x.device !== "cpu") deviceMaxPool(out, idx, x, p);
-  else cpu.run("pool:max", maxPoolSource, [out._data, idx._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
+  else {
+    const args = [out._data, idx._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo];
+    // Every window inside the image (MaxPool2d(2) on an even size): the unrolled kernel.
+    if (windowsInside(p) && p.kh * p.kw <= 16) cpu.run(`pool:max:${p.kh}x${p.kw}`, () => maxPoolInsideSource(p.kh, p.kw), args);
+    else cpu.run("pool:max", maxPoolSource, args);
+  }
   if (needsGrad([x])) record(out, maxPool2d.gradName, [x], (g) => maxPool2d.backward!(g, [x], out, [idx, p]));
   return [out, idx];
+}
+
+/** Whether every pooling window lies inside the image: no padding, the last window ends in it. */
+export function windowsInside(p: PoolPlan): boolean {
+  return p.ph === 0 && p.pw === 0 && (p.Ho - 1) * p.sh + (p.kh - 1) * p.dh < p.H && (p.Wo - 1) * p.sw + (p.kw - 1) * p.dw < p.W;
 }
 
 /** Runs {@link maxUnpool2dAdd}: gradient `[N, C, Ho, Wo]` (any layout) → `[N, C, H, W]`. */
@@ -190,7 +204,7 @@ export function maxUnpoolAddOp(g: AnyTensor, indices: AnyTensor, p: PoolPlan): A
   const gc = noGrad(() => g.contiguous());
   const out = Tensor._empty([p.N, p.C, p.H, p.W], g.dtype, g.device);
   if (g.device !== "cpu") deviceMaxUnpoolAdd(out, gc, indices, p);
-  else cpu.run("pool:unmax", maxUnpoolAddSource, [out._data, gc._data, gc._offset, indices._data, p.N * p.C, p.H * p.W, p.Ho * p.Wo]);
+  else cpu.run("pool:unmax:fast", maxUnpoolAddFastSource, [out._data, gc._data, gc._offset, indices._data, p.N * p.C, p.H * p.W, p.Ho * p.Wo]);
   if (needsGrad([g])) record(out, maxUnpool2dAdd.gradName, [g], (gg) => maxUnpool2dAdd.backward!(gg, [g], out, [indices, p]));
   return out;
 }

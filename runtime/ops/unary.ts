@@ -58,12 +58,35 @@ export const sqrt = elementwiseOp({
   backward: (g, _x, out) => [g.div(out.mul(2))],
 });
 
-/** `max(x, 0)` (NaN stays NaN). Backward: `g · (x > 0)`. */
+/**
+ * ReLU's backward as one op (PyTorch's `threshold_backward`): `g · (y > 0)` from the incoming
+ * gradient `g` and ReLU's output `y`. The product is taken with the mask as the number 0 or 1, so
+ * the result is that of `g.mul(y.gt(0))` bit for bit (`-g · 0` is -0, `NaN · 0` and `±∞ · 0`
+ * NaN), in one pass and without the bool mask tensor. Backward: the same op of the gradient's
+ * gradient (no gradient for `y`, as for the mask).
+ */
+export const reluBackward: ElementwiseOpDef = elementwiseOp({
+  name: "reluBackward", arity: 2, gradName: "ThresholdBackwardBackward0", dtype: same,
+  // `+(y > 0)` is the number without a branch: a ReLU mask is as unpredictable as its input's signs.
+  js: ([g, y]) => `${g} * +(${y} > 0)`,
+  wgsl: ([g, y]) => `${g} * select(0.0, 1.0, ${y} > 0.0 && !tt_isnan(${y}))`,
+  backward: (gg, [, y]) => [reluGrad(gg, y!), null],
+});
+
+// `g · (y > 0)` for ReLU's output `y`: the fused op on the CPU for matching dtypes, else the two
+// ops it stands for (the WebGPU kernels and mixed dtypes keep their tested path).
+function reluGrad(g: AnyTensor, y: AnyTensor): AnyTensor {
+  return g.device === "cpu" && y.device === "cpu" && g.dtype === y.dtype && isFloating(g.dtype)
+    ? runElementwise(reluBackward, [g, y], [], g.dtype)
+    : g.mul(y.gt(0));
+}
+
+/** `max(x, 0)` (NaN stays NaN). Backward: `g · (x > 0)` ({@link reluBackward}). */
 export const relu = elementwiseOp({
   name: "relu", arity: 1, gradName: "ReluBackward0", dtype: same, rejects: noBool,
   js: ([a]) => `(${a} <= 0 ? 0 : ${a})`,
   wgsl: ([a]) => `select(${a}, 0, ${a} <= 0)`,
-  backward: (g, _x, out) => [g.mul(out.gt(0))],
+  backward: (g, _x, out) => [reluGrad(g, out)],
 });
 
 /** `1 / (1 + e^-x)`. Backward: `g · σ(x)(1 − σ(x))`. */

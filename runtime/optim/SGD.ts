@@ -3,6 +3,9 @@
  * maximize: PyTorch 1.13's `torch.optim.SGD` (its single-tensor implementation).
  */
 import { ValueError } from "../../types/errors.js";
+import { cpu } from "../backend/cpu.js";
+import { sgdMomentumSource } from "../codegen/js.js";
+import { addScaledInPlace, fitScalar, scaledSumInPlace } from "../ops/binary.js";
 import type { AnyTensor } from "../tensorTypes.js";
 import { callable } from "./callable.js";
 import { checkBool, checkFinite, checkKeys, checkNonNegative, checkStateTensor, describe, Optimizer, type ParamGroup, type ParamGroupInput } from "./Optimizer.js";
@@ -70,6 +73,7 @@ export class SGDOptimizer extends Optimizer<SGDOptions, SGDState> {
       let dp: AnyTensor = maximize ? grad.neg() : grad;
       if (weightDecay !== 0) dp = dp.add(p, { alpha: weightDecay });
       const state = this.stateOf(p, () => ({ momentumBuffer: null }));
+      if (momentum !== 0 && !nesterov && state.momentumBuffer !== null && fusedMomentumStep(p, state.momentumBuffer, dp, momentum, 1 - dampening, -lr)) continue;
       if (momentum !== 0) {
         let buf = state.momentumBuffer;
         if (buf === null) {
@@ -77,11 +81,13 @@ export class SGDOptimizer extends Optimizer<SGDOptions, SGDState> {
           buf = dp.clone();
           state.momentumBuffer = buf;
         } else {
-          buf.mul_(momentum).add_(dp, { alpha: 1 - dampening });
+          // buf.mul_(momentum).add_(dp, { alpha: 1 - dampening }), as one kernel where it can be.
+          scaledSumInPlace(buf, momentum, dp, 1 - dampening);
         }
         dp = nesterov ? dp.add(buf, { alpha: momentum }) : buf;
       }
-      p.add_(dp, { alpha: -lr });
+      // p.add_(dp, { alpha: -lr }), as one kernel (no temporary dp·(−lr)) where it can be.
+      addScaledInPlace(p, dp, -lr);
     }
   }
 
@@ -91,6 +97,26 @@ export class SGDOptimizer extends Optimizer<SGDOptions, SGDState> {
     for (const k of Object.keys(state)) if (k !== "momentumBuffer") throw new ValueError(`${op}: SGD's state has only momentumBuffer, got ${k}=${describe(state[k])}${where}`);
     return { momentumBuffer: buf as AnyTensor | null };
   }
+}
+
+const dense = (t: AnyTensor, shape: readonly number[]) =>
+  t.device === "cpu" && t.isContiguous() && t.shape.length === shape.length && t.shape.every((n, i) => n === shape[i]);
+
+/**
+ * The momentum step `buf.mul_(μ).add_(g, { alpha })`, `p.add_(buf, { alpha: step })` as one
+ * kernel over dense CPU tensors of one floating dtype in separate storage (`sgdMomentumSource`,
+ * bit for bit the two ops' result): false, doing nothing, for anything else.
+ */
+function fusedMomentumStep(p: AnyTensor, buf: AnyTensor, g: AnyTensor, momentum: number, alpha: number, step: number): boolean {
+  const d = p.dtype;
+  if ((d !== "float32" && d !== "float64") || buf.dtype !== d || g.dtype !== d) return false;
+  if (!dense(p, p.shape) || !dense(buf, p.shape) || !dense(g, p.shape)) return false;
+  if (p._data === buf._data || p._data === g._data || buf._data === g._data) return false;
+  const f32 = d === "float32";
+  cpu.run(f32 ? "sgd:momentum:f32" : "sgd:momentum:f64", () => sgdMomentumSource(f32), [
+    p._data, p._offset, buf._data, buf._offset, g._data, g._offset, p.numel(), fitScalar(momentum, d), fitScalar(alpha, d), fitScalar(step, d),
+  ]);
+  return true;
 }
 
 /** `optim.SGD`: callable with or without `new`, and an `instanceof` target. */
