@@ -179,9 +179,13 @@ export class Tensor<out S extends Shape = Shape, out D extends DType = "float32"
   }
   /** @internal */
   _accumulateGrad(g: AnyTensor): void {
-    // The first gradient is copied so a later in-place update of .grad can't alias another tensor.
+    // The first gradient is copied so a later in-place update of .grad can't alias another tensor;
+    // later ones are added in place, as PyTorch's AccumulateGrad does (no new storage per step, and
+    // a reference to .grad sees the sum).
     const gg = g.shape.length === this.shape.length ? g : g.reshape(this.shape as readonly number[]);
-    this.grad = (this.grad ? (this.grad as unknown as AnyTensor).add(gg) : gg.clone()) as never;
+    const cur = this.grad as unknown as AnyTensor | null;
+    if (cur && cur.dtype === gg.dtype && cur.device === gg.device && !cur.requiresGrad) cur.add_(gg);
+    else this.grad = (cur ? cur.add(gg) : gg.clone()) as never;
   }
   /** @internal Slice with normalised bounds (used by cat, views' backward, indexing). */
   _slice(dim: number, start: number, stop: number, step: number): AnyTensor {
