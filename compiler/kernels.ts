@@ -5,7 +5,8 @@
  */
 import { conv2dSource, ewChainSource, gemmSource, softmaxRowsSource } from "../runtime/codegen/fused.js";
 import { avgPool2dBackwardSource, conv2dBackwardSource, maxPool2dBackwardSource } from "../runtime/codegen/fusedConv.js";
-import { maxPoolSource, windowAvgSource } from "../runtime/codegen/jsConv.js";
+import { windowAvgSource } from "../runtime/codegen/jsConv.js";
+import { maxPoolKernelFor } from "../runtime/ops/pool.js";
 import { add, div, mul, sub } from "../runtime/ops/binary.js";
 import type { ElementwiseOpDef } from "../runtime/ops/defineOp.js";
 import { abs, exp, log, neg, relu, sigmoid, sqrt, tanh } from "../runtime/ops/unary.js";
@@ -93,9 +94,9 @@ export function convKernel(act: Act | null, bias: boolean): string {
   return conv2dSource(bias, act ? (v) => opExpr(act, [v]) : null);
 }
 
-/** Max pooling (eager's kernel; the argmax indices go to a scratch buffer). */
-export function maxPoolKernel(): string {
-  return maxPoolSource();
+/** Max pooling (eager's kernel for this geometry; the argmax indices go to a planned buffer). */
+export function maxPoolKernel(geom: Parameters<typeof maxPoolKernelFor>[0]): string {
+  return maxPoolKernelFor(geom).source();
 }
 
 /** Average pooling over precomputed windows (eager's kernel). */

@@ -104,7 +104,7 @@ export function planProgram(f: Fused, opts: PlanOptions): Planned {
       const strides = [0, q.C * q.H * q.W, q.H * q.W, q.W, 1].map(int);
       if (n.mode === "max") {
         const idx = addBuf(`idx${gr.out}`, numel(node(gr.out).shape));
-        const kernel = k.name("max_pool2d", maxPoolKernel());
+        const kernel = k.name("max_pool2d", maxPoolKernel(q));
         forward.push({ kernel, covers, args: [out, idx, arg(gr.x), ...strides, ...[N, q.C, q.H, q.W, q.kh, q.kw, q.sh, q.sw, q.ph, q.pw, q.dh, q.dw, q.Ho, q.Wo].map(int)] });
       } else {
         const kernel = k.name("avg_pool2d", avgPoolKernel());

@@ -6,114 +6,12 @@
  *
  * Conventions shared by every kernel here: images are `[N, C, H, W]`; a strided input is passed
  * as its storage, offset and four strides (`xo, xsN, xsC, xsH, xsW`), so views need no copy;
- * outputs are fresh, contiguous and zero-filled (the kernels only write or add what is non-zero).
+ * outputs are fresh and contiguous; the adjoints (col2im, unpool, window spread) add into zero-filled ones.
  * Kernels never allocate.
  */
 
-/**
- * Text of `im2col(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)`:
- * writes the patches of a strided image `X` into the contiguous, zero-filled
- * `O[N, C·kh·kw, Ho·Wo]`: `O[n, (c·kh + i)·kw + j, oh·Wo + ow] = X[n, c, oh·sh − ph + i·dh, ow·sw − pw + j·dw]`
- * (zero where that falls into the padding). `ph`/`pw` are the top/left paddings; the bottom/right
- * ones follow from `Ho`/`Wo`, so asymmetric ("same") padding needs no extra argument.
- *
- * @example
- * const f = new Function(im2colSource())();
- */
-export function im2colSource(): string {
-  return [
-    '"use strict";',
-    "return function im2col(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
-    "const L = Ho * Wo;",
-    "let o = 0;",
-    "for (let n = 0; n < N; n++) {",
-    "for (let c = 0; c < C; c++) {",
-    "const xc = xo + n * xsN + c * xsC;",
-    "for (let i = 0; i < kh; i++) {",
-    "const offH = i * dh - ph;",
-    "for (let j = 0; j < kw; j++) {",
-    "const offW = j * dw - pw;",
-    // Output columns whose input column lies inside the image: [owLo, owHi).
-    "const owLo = offW >= 0 ? 0 : Math.min(Wo, Math.floor((sw - 1 - offW) / sw));",
-    "const owHi = Math.min(Wo, Math.max(0, Math.floor((W - 1 - offW) / sw) + 1));",
-    "for (let oh = 0; oh < Ho; oh++) {",
-    "const ih = oh * sh + offH;",
-    "if (ih < 0 || ih >= H) continue;",
-    "const xr = xc + ih * xsH;",
-    "const orow = o + oh * Wo;",
-    "let iw = owLo * sw + offW;",
-    "for (let ow = owLo; ow < owHi; ow++, iw += sw) O[orow + ow] = X[xr + iw * xsW];",
-    "}",
-    "o += L;",
-    "}",
-    "}",
-    "}",
-    "}",
-    "};",
-  ].join("\n");
-}
 
-/**
- * Text of `col2im(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)`, the adjoint of
- * {@link im2colSource}: adds every entry of the contiguous patches `O[N, C·kh·kw, Ho·Wo]` (at
- * offset `oo`) into the pixel it was read from, in the contiguous zero-filled image `X[N, C, H, W]`.
- *
- * @example
- * const f = new Function(col2imSource())();
- */
-export function col2imSource(): string {
-  return [
-    '"use strict";',
-    "return function col2im(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
-    "const L = Ho * Wo;",
-    "let o = oo;",
-    "for (let n = 0; n < N; n++) {",
-    "for (let c = 0; c < C; c++) {",
-    "const xc = (n * C + c) * H * W;",
-    "for (let i = 0; i < kh; i++) {",
-    "const offH = i * dh - ph;",
-    "for (let j = 0; j < kw; j++) {",
-    "const offW = j * dw - pw;",
-    "const owLo = offW >= 0 ? 0 : Math.min(Wo, Math.floor((sw - 1 - offW) / sw));",
-    "const owHi = Math.min(Wo, Math.max(0, Math.floor((W - 1 - offW) / sw) + 1));",
-    "for (let oh = 0; oh < Ho; oh++) {",
-    "const ih = oh * sh + offH;",
-    "if (ih < 0 || ih >= H) continue;",
-    "const xr = xc + ih * W;",
-    "const orow = o + oh * Wo;",
-    "let iw = owLo * sw + offW;",
-    "for (let ow = owLo; ow < owHi; ow++, iw += sw) X[xr + iw] += O[orow + ow];",
-    "}",
-    "o += L;",
-    "}",
-    "}",
-    "}",
-    "}",
-    "};",
-  ].join("\n");
-}
 
-/**
- * Text of `bias(O, B, bo, bs, N, Ch, L)`: adds `B[bo + c·bs]` to every element of channel `c` of
- * the contiguous `O[N, Ch, L]` (a convolution's bias, added after its GEMM).
- *
- * @example
- * const f = new Function(channelBiasSource())();
- */
-export function channelBiasSource(): string {
-  return [
-    '"use strict";',
-    "return function bias(O, B, bo, bs, N, Ch, L) {",
-    "let o = 0;",
-    "for (let n = 0; n < N; n++) {",
-    "for (let c = 0; c < Ch; c++) {",
-    "const b = B[bo + c * bs];",
-    "for (let t = 0; t < L; t++) O[o++] += b;",
-    "}",
-    "}",
-    "};",
-  ].join("\n");
-}
 
 /**
  * Text of `maxpool(O, I, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)`:
@@ -157,26 +55,6 @@ export function maxPoolSource(): string {
   ].join("\n");
 }
 
-/**
- * Text of `unpool(X, G, go, I, planes, HW, L)`, the adjoint of max pooling: for each of `planes`
- * image planes of `HW` pixels, adds the contiguous gradient `G[p, t]` (at offset `go`) into the
- * zero-filled `X[p, I[p, t]]` (the argmax it came from; `L` entries per plane).
- *
- * @example
- * const f = new Function(maxUnpoolAddSource())();
- */
-export function maxUnpoolAddSource(): string {
-  return [
-    '"use strict";',
-    "return function unpool(X, G, go, I, planes, HW, L) {",
-    "let t = 0;",
-    "for (let p = 0; p < planes; p++) {",
-    "const xp = p * HW;",
-    "for (let k = 0; k < L; k++, t++) X[xp + I[t]] += G[go + t];",
-    "}",
-    "};",
-  ].join("\n");
-}
 
 /**
  * Text of window averaging over rectangular windows given as index arrays — average pooling and
@@ -234,8 +112,13 @@ const axisRange = (lo: string, hi: string, off: string, s: string, n: string, on
 ];
 
 /**
- * Text of {@link im2colSource}'s kernel (same arguments, same result) for the eager conv2d, which
- * also writes the zeros of the padding, so `O` need not be zero-filled: the output rows whose
+ * Text of `im2col(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)`:
+ * writes the patches of a strided image `X` into the contiguous `O[N, C·kh·kw, Ho·Wo]`:
+ * `O[n, (c·kh + i)·kw + j, oh·Wo + ow] = X[n, c, oh·sh − ph + i·dh, ow·sw − pw + j·dw]` (zero where
+ * that falls into the padding). `ph`/`pw` are the top/left paddings; the bottom/right ones follow
+ * from `Ho`/`Wo`, so asymmetric ("same") padding needs no extra argument.
+ *
+ * It writes the zeros of the padding too, so `O` need not be zero-filled. The output rows whose
  * input row lies in the image are computed once per kernel row (no test per row), and where a
  * kernel tap's output rows map onto consecutive input rows, row after row (unit column step,
  * input rows `Wo` apart, as in a stride-1 "same" convolution of a contiguous image), the whole
@@ -243,12 +126,12 @@ const axisRange = (lo: string, hi: string, off: string, s: string, n: string, on
  * that wrapped into the padding are zeroed.
  *
  * @example
- * const f = new Function(im2colFastSource())();
+ * const f = new Function(im2colSource())();
  */
-export function im2colFastSource(): string {
+export function im2colSource(): string {
   return [
     '"use strict";',
-    "return function im2colFast(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
+    "return function im2col(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
     "const L = Ho * Wo;",
     "const st = sw * xsW, rs = sh * xsH;",
     // One copy per band: a step of one output column is one input element, and one output row
@@ -314,18 +197,19 @@ export function im2colFastSource(): string {
 }
 
 /**
- * Text of {@link col2imSource}'s kernel (same arguments, same result: every pixel receives its
- * patches' entries in the same order) for the eager conv2d's backward: output rows bounded once
- * per kernel row instead of tested one by one, and for stride 1 an inner loop that adds four
- * entries per trip.
+ * Text of `col2im(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)`, the adjoint of
+ * {@link im2colSource}: adds every entry of the contiguous patches `O[N, C·kh·kw, Ho·Wo]` (at
+ * offset `oo`) into the pixel it was read from, in the contiguous zero-filled image `X[N, C, H, W]`
+ * (every pixel receives its patches' entries in patch order). Output rows are bounded once per
+ * kernel row instead of tested one by one, and for stride 1 an inner loop adds four entries per trip.
  *
  * @example
- * const f = new Function(col2imFastSource())();
+ * const f = new Function(col2imSource())();
  */
-export function col2imFastSource(): string {
+export function col2imSource(): string {
   return [
     '"use strict";',
-    "return function col2imFast(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
+    "return function col2im(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
     "const L = Ho * Wo;",
     "let o = oo;",
     "for (let n = 0; n < N; n++) {",
@@ -418,17 +302,17 @@ export function maxPoolInsideSource(kh: number, kw: number): string {
 }
 
 /**
- * Text of {@link channelBiasSource}'s kernel (same arguments, same result) with the run of `L`
- * elements of each channel added four per trip: the loop's own compare and increment cost about
- * as much as the add, so unrolling nearly halves the time.
+ * Text of `bias(O, B, bo, bs, N, Ch, L)`: adds `B[bo + c·bs]` to every element of channel `c` of
+ * the contiguous `O[N, Ch, L]` (a convolution's bias, added after its GEMM), four elements per
+ * trip: the loop's own compare and increment cost about as much as the add.
  *
  * @example
- * const f = new Function(channelBiasFastSource())();
+ * const f = new Function(channelBiasSource())();
  */
-export function channelBiasFastSource(): string {
+export function channelBiasSource(): string {
   return [
     '"use strict";',
-    "return function biasFast(O, B, bo, bs, N, Ch, L) {",
+    "return function bias(O, B, bo, bs, N, Ch, L) {",
     "for (let n = 0, o = 0; n < N; n++) {",
     "for (let c = 0; c < Ch; c++, o += L) {",
     "const b = B[bo + c * bs];",
@@ -442,17 +326,19 @@ export function channelBiasFastSource(): string {
 }
 
 /**
- * Text of {@link maxUnpoolAddSource}'s kernel (same arguments, same result) with four gradient
- * entries per trip. The adds stay in their order, one statement each (two entries of one plane
- * may share an argmax when windows overlap), so the sums are the plain kernel's.
+ * Text of `unpool(X, G, go, I, planes, HW, L)`, the adjoint of max pooling: for each of `planes`
+ * image planes of `HW` pixels, adds the contiguous gradient `G[p, t]` (at offset `go`) into the
+ * zero-filled `X[p, I[p, t]]` (the argmax it came from; `L` entries per plane), four entries per
+ * trip. The adds stay in their order, one statement each (two entries of one plane may share an
+ * argmax when windows overlap).
  *
  * @example
- * const f = new Function(maxUnpoolAddFastSource())();
+ * const f = new Function(maxUnpoolAddSource())();
  */
-export function maxUnpoolAddFastSource(): string {
+export function maxUnpoolAddSource(): string {
   return [
     '"use strict";',
-    "return function unpoolFast(X, G, go, I, planes, HW, L) {",
+    "return function unpool(X, G, go, I, planes, HW, L) {",
     "let t = 0;",
     "for (let p = 0; p < planes; p++) {",
     "const xp = p * HW;",

@@ -17,7 +17,7 @@ import { needsGrad, noGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
 import { matmulSource } from "../codegen/js.js";
 import { packScratch, useWasmGemm, wasmSgemm } from "./matmul.js";
-import { channelBiasFastSource, col2imFastSource, im2colFastSource } from "../codegen/jsConv.js";
+import { channelBiasSource, col2imSource, im2colSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import { emptyOutput, type KernelOpDef } from "./defineOp.js";
 import { deviceCol2im, deviceConv2d, deviceIm2col, deviceOf } from "./device.js";
@@ -230,7 +230,7 @@ function runIm2col(x: AnyTensor, p: ConvGeom): AnyTensor {
   const out = x.device === "cpu" ? emptyOutput(shape, x.dtype) : Tensor._empty(shape, x.dtype, x.device);
   const [sn, sc, sh, sw] = imageStrides(x);
   if (x.device !== "cpu") deviceIm2col(out, x, p);
-  else cpu.run("conv:im2col:fast", im2colFastSource, [out._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
+  else cpu.run("conv:im2col", im2colSource, [out._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
   return out;
 }
 
@@ -246,7 +246,7 @@ export function col2imOp(cols: AnyTensor, p: ConvGeom): AnyTensor {
   const c = noGrad(() => cols.contiguous());
   const out = Tensor._empty([p.N, p.C, p.H, p.W], cols.dtype, cols.device);
   if (cols.device !== "cpu") deviceCol2im(out, c, p);
-  else cpu.run("conv:col2im:fast", col2imFastSource, [out._data, c._data, c._offset, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
+  else cpu.run("conv:col2im", col2imSource, [out._data, c._data, c._offset, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
   if (needsGrad([cols])) record(out, col2im.gradName, [cols], (g) => col2im.backward!(g, [cols], out, [p]));
   return out;
 }
@@ -258,10 +258,8 @@ export function col2imOp(cols: AnyTensor, p: ConvGeom): AnyTensor {
 /**
  * conv2d: `out[n, o] = b[o] + Σ_{c ∈ group(o), i, j} W[o, c, i, j] · x[n, c, oh·s − p + i·d, ow·s − p + j·d]`.
  * Forward: im2col, then per sample and group the register-blocked GEMM `W_g · cols` of
- * `codegen/js.ts` (`matmulSource`, key "mm"), then the bias (`channelBiasSource`). Eager CPU
- * runs the `…FastSource` twins of the im2col, col2im and bias kernels (same results, bounds
- * hoisted, unrolled; see `codegen/jsConv.ts`), into output storage that is not zero-filled
- * first where the kernel writes every element. A 1×1 kernel
+ * `codegen/js.ts` (`matmulSource`, key "mm"; float32 products go to the WASM SIMD GEMM), then the
+ * bias (`channelBiasSource`). A 1×1 kernel
  * with stride 1 and no padding skips im2col. Backward in Tensor ops: `∂x = col2im(Wᵀ · g)`,
  * `∂W = Σₙ g · colsᵀ`, `∂b = Σ g`. The WGSL builder `conv2dWgsl` comes with the WebGPU backend
  * (until then conv2d on webgpu would run as im2col + matmul).
@@ -313,7 +311,7 @@ export function conv2dOp(input: AnyTensor, weight: AnyTensor, bias?: AnyTensor |
       cpu.run("mm", matmulSource, [out._data, (n * O + g * Og) * L, wc._data, wc._offset + g * Og * K, cols._data, cols._offset + (n * G + g) * K * L, Og, K, L, packScratch(cols._data, K * L)]);
     }
   }
-  if (bias && device === "cpu") cpu.run("conv:bias:fast", channelBiasFastSource, [out._data, bias._data, bias._offset, bias._strides[0], N, O, L]);
+  if (bias && device === "cpu") cpu.run("conv:bias", channelBiasSource, [out._data, bias._data, bias._offset, bias._strides[0], N, O, L]);
   if (needsGrad([input, weight, bias])) {
     // Only ∂W needs the patches: drop them otherwise.
     const saved = weight.requiresGrad ? cols : null;

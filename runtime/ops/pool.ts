@@ -14,7 +14,7 @@ import { DTypeError, ShapeError, ValueError } from "../../types/errors.js";
 import { type Shape, type ShapeStr, shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
-import { maxPoolInsideSource, maxPoolSource, maxUnpoolAddFastSource, windowAvgSource } from "../codegen/jsConv.js";
+import { maxPoolInsideSource, maxPoolSource, maxUnpoolAddSource, windowAvgSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import { type ImageRankMsg, imageRankMsg, imageStrides, type Opt, type Pair, pairArg, type PairH, type PairW } from "./conv.js";
 import { emptyOutput, type KernelOpDef } from "./defineOp.js";
@@ -143,7 +143,7 @@ function requireFloat(op: string, x: AnyTensor): void {
  * the input (int64, as PyTorch's `return_indices`). NaN propagates; padding never wins. Backward:
  * {@link maxUnpool2dAdd} of the gradient at the indices. JS kernel `maxPoolSource` (eager CPU:
  * its unrolled twin `maxPoolInsideSource` when every window lies inside the image, and
- * `maxUnpoolAddFastSource` for the adjoint; same results); the WGSL builder `maxPoolWgsl` comes
+ * `maxUnpoolAddSource` for the adjoint; same results); the WGSL builder `maxPoolWgsl` comes
  * with the WebGPU backend.
  */
 export const maxPool2d: KernelOpDef = {
@@ -186,16 +186,31 @@ export function maxPool2dOp(x: AnyTensor, kernelSize: Pair, stride: Pair | null 
   if (x.device !== "cpu") deviceMaxPool(out, idx, x, p);
   else {
     const args = [out._data, idx._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo];
-    // Every window inside the image (MaxPool2d(2) on an even size): the unrolled kernel.
-    if (windowsInside(p) && p.kh * p.kw <= 16) cpu.run(`pool:max:${p.kh}x${p.kw}`, () => maxPoolInsideSource(p.kh, p.kw), args);
-    else cpu.run("pool:max", maxPoolSource, args);
+    const k = maxPoolKernelFor(p);
+    cpu.run(k.key, k.source, args);
   }
   if (needsGrad([x])) record(out, maxPool2d.gradName, [x], (g) => maxPool2d.backward!(g, [x], out, [idx, p]));
   return [out, idx];
 }
 
+/**
+ * The max-pooling kernel for a geometry (eager's, and the compiler's for its fused programs): the
+ * unrolled `maxPoolInsideSource` when every window lies inside the image and is small
+ * (MaxPool2d(2) on an even size), else the general `maxPoolSource`; same values and indices.
+ *
+ * @example
+ * const { key, source } = maxPoolKernelFor(plan); cpu.run(key, source, args);
+ */
+export function maxPoolKernelFor(p: PoolGeometry): { key: string; source: () => string } {
+  if (windowsInside(p) && p.kh * p.kw <= 16) return { key: `pool:max:${p.kh}x${p.kw}`, source: () => maxPoolInsideSource(p.kh, p.kw) };
+  return { key: "pool:max", source: maxPoolSource };
+}
+
+/** The fields of a pooling geometry that decide its kernel. */
+type PoolGeometry = Pick<PoolPlan, "H" | "W" | "kh" | "kw" | "sh" | "sw" | "ph" | "pw" | "dh" | "dw" | "Ho" | "Wo">;
+
 /** Whether every pooling window lies inside the image: no padding, the last window ends in it. */
-export function windowsInside(p: PoolPlan): boolean {
+export function windowsInside(p: PoolGeometry): boolean {
   return p.ph === 0 && p.pw === 0 && (p.Ho - 1) * p.sh + (p.kh - 1) * p.dh < p.H && (p.Wo - 1) * p.sw + (p.kw - 1) * p.dw < p.W;
 }
 
@@ -204,7 +219,7 @@ export function maxUnpoolAddOp(g: AnyTensor, indices: AnyTensor, p: PoolPlan): A
   const gc = noGrad(() => g.contiguous());
   const out = Tensor._empty([p.N, p.C, p.H, p.W], g.dtype, g.device);
   if (g.device !== "cpu") deviceMaxUnpoolAdd(out, gc, indices, p);
-  else cpu.run("pool:unmax:fast", maxUnpoolAddFastSource, [out._data, gc._data, gc._offset, indices._data, p.N * p.C, p.H * p.W, p.Ho * p.Wo]);
+  else cpu.run("pool:unmax", maxUnpoolAddSource, [out._data, gc._data, gc._offset, indices._data, p.N * p.C, p.H * p.W, p.Ho * p.Wo]);
   if (needsGrad([g])) record(out, maxUnpool2dAdd.gradName, [g], (gg) => maxUnpool2dAdd.backward!(gg, [g], out, [indices, p]));
   return out;
 }

@@ -2,17 +2,16 @@
  * The eager CPU fast paths against the general kernels they stand in for, bit for bit (`Object.is`
  * on every element, so -0 and NaN count): the flat elementwise kernel (offsets, broadcast
  * elements, unrolling, in-place aliasing), the fused ReLU backward and SGD updates, reductions
- * folded side by side, and the convolution / pooling kernels (im2col, col2im, max pooling with
- * indices, its adjoint, the channel bias) on odd sizes, strides, paddings and dilations. Fast
+ * folded side by side, and the tuned convolution / pooling kernels (im2col, col2im, max pooling
+ * with indices, its adjoint, the channel bias; against the plain loops in `./convReference.ts`)
+ * on odd sizes, strides, paddings and dilations. Fast
  * kernels that must write every element of their output are run on NaN-poisoned outputs, so an entry they
  * leave unwritten shows.
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { elementwiseFlatSource, elementwiseSource, type FlatInput, reduceLanesSource, type ReduceTemplate, reduceSource, sgdMomentumSource } from "../../runtime/codegen/js.js";
-import {
-  channelBiasFastSource, channelBiasSource, col2imFastSource, col2imSource, im2colFastSource, im2colSource,
-  maxPoolInsideSource, maxPoolSource, maxUnpoolAddFastSource, maxUnpoolAddSource,
-} from "../../runtime/codegen/jsConv.js";
+import { channelBiasSource, col2imSource, im2colSource, maxPoolInsideSource, maxPoolSource, maxUnpoolAddSource } from "../../runtime/codegen/jsConv.js";
+import { channelBiasReference, col2imReference, im2colReference, maxUnpoolAddReference } from "./convReference.js";
 import { outputDebug } from "../../runtime/dtype.js";
 import { nn, optim, torch } from "../../runtime/index.js";
 import { addScaledInPlace, scaledSumInPlace } from "../../runtime/ops/binary.js";
@@ -260,8 +259,8 @@ describe("convolution and pooling kernels", () => {
   const out = (n: number, k: number, s: number, p: number, d: number, extra = 0) => Math.floor((n + 2 * p + extra - d * (k - 1) - 1) / s) + 1;
 
   it("im2col: the fast kernel writes every entry (padding zeros too) and equals the general one", () => {
-    const fast = compile(im2colFastSource());
-    const general = compile(im2colSource());
+    const fast = compile(im2colSource());
+    const general = compile(im2colReference());
     for (const [N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw] of geoms as [number, number, number, number, number, number, number, number, number, number, number, number][]) {
       const Ho = out(H, kh, sh, ph, dh), Wo = out(W, kw, sw, pw, dw);
       for (const layout of ["contiguous", "channels-last", "offset"]) {
@@ -280,8 +279,8 @@ describe("convolution and pooling kernels", () => {
   });
 
   it("col2im: the fast kernel accumulates every pixel in the same order", () => {
-    const fast = compile(col2imFastSource());
-    const general = compile(col2imSource());
+    const fast = compile(col2imSource());
+    const general = compile(col2imReference());
     for (const [N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw] of geoms as [number, number, number, number, number, number, number, number, number, number, number, number][]) {
       const Ho = out(H, kh, sh, ph, dh), Wo = out(W, kw, sw, pw, dw);
       const cols = specials(N * C * kh * kw * Ho * Wo + 4, 5);
@@ -323,14 +322,14 @@ describe("convolution and pooling kernels", () => {
     const I = new Float64Array(planes * L).map((_, t) => (t * 7) % 5);
     const G = specials(planes * L + 2, 13);
     const want = new Float32Array(planes * HW), got = new Float32Array(planes * HW);
-    compile(maxUnpoolAddSource())(want, G, 2, I, planes, HW, L);
-    compile(maxUnpoolAddFastSource())(got, G, 2, I, planes, HW, L);
+    compile(maxUnpoolAddReference())(want, G, 2, I, planes, HW, L);
+    compile(maxUnpoolAddSource())(got, G, 2, I, planes, HW, L);
     expect(firstDiff(got, want)).toBe(-1);
     for (const Lb of [1, 3, 4, 7, 13]) {
       const O1 = specials(2 * 3 * Lb, 17), O2 = O1.slice();
       const B = specials(8, 19);
-      compile(channelBiasSource())(O1, B, 1, 2, 2, 3, Lb);
-      compile(channelBiasFastSource())(O2, B, 1, 2, 2, 3, Lb);
+      compile(channelBiasReference())(O1, B, 1, 2, 2, 3, Lb);
+      compile(channelBiasSource())(O2, B, 1, 2, 2, 3, Lb);
       expect(firstDiff(O2, O1), `L=${Lb}`).toBe(-1);
     }
   });
