@@ -19,4 +19,4 @@ export { ShapeError, DTypeError, DeviceError, ValueError, IndexError } from "../
 export * from "../types/index.js";
 export * as compiled from "./compiled.js";
 export { compileStep, type CompiledStep } from "./compiled.js";
-export { compileStepGpu, type CompiledGpuStep } from "./compiledGpu.js";
+export { compileStepGpu, type CompiledGpuStep } from "./compileStepGpu.js";

@@ -392,14 +392,39 @@ ${GEOM}  let L = Ho * Wo;
 }
 
 /**
+ * Options of the image adjoints ({@link col2imWgsl}, {@link maxUnpoolAddWgsl},
+ * {@link windowAvgAdjointWgsl}) as compiled backwards use them: the backward of the activation
+ * that produced the image, applied to each pixel's summed gradient in the same pass (so the
+ * compiled CNN backward spends no dispatch on activations, as its JS kernels spend no loop).
+ *
+ * @example
+ * const relu: AdjointEpilogue = { epilogue: (g, y) => `${g} * select(0.0, 1.0, ${y} > 0.0)` };
+ */
+export interface AdjointEpilogue {
+  /**
+   * The stored value as a WGSL expression of the summed gradient `g` and `y` (`E[i]`: the
+   * activation's output, a binding after the kernel's others).
+   */
+  readonly epilogue: (g: string, y: string) => string;
+}
+
+/** The `E` binding and the store of an adjoint with an optional epilogue. */
+function adjointStore(binding: number, o: AdjointEpilogue | undefined, t: WgslScalar): { decl: string; store: string } {
+  if (!o) return { decl: "", store: "  O[i] = acc;\n" };
+  return { decl: buf(binding, "E", t, false), store: `  O[i] = ${o.epilogue("acc", "E[i]")};\n` };
+}
+
+/**
  * Text of `col2im` (im2col's adjoint): each pixel of the contiguous image `O [N, C, H, W]` sums
- * the patch entries read from it. Params: `[total, geom…, colsOff]`. Bindings: O, X (the patches).
+ * the patch entries read from it (then, with `o`, the epilogue). Params: `[total, geom…, colsOff]`.
+ * Bindings: O, X (the patches), [E].
  *
  * @example
  * col2imWgsl("f32");
  */
-export function col2imWgsl(t: WgslScalar): string {
-  return PRELUDE + buf(1, "O", t, true) + buf(2, "X", t, false) + `${MAIN_1D}
+export function col2imWgsl(t: WgslScalar, o?: AdjointEpilogue): string {
+  const e = adjointStore(3, o, t);
+  return PRELUDE + buf(1, "O", t, true) + buf(2, "X", t, false) + e.decl + `${MAIN_1D}
   if (i >= pu(0u)) { return; }
 ${GEOM}  let L = Ho * Wo;
   let w = i32(i % u32(W)); let h = i32((i / u32(W)) % u32(H)); let c = (i / u32(H * W)) % C; let n = i / (u32(H * W) * C);
@@ -413,8 +438,7 @@ ${GEOM}  let L = Ho * Wo;
       acc = acc + X[pu(15u) + ((n * C + c) * kh * kw + ii * kw + j) * L + u32(th / sh) * Wo + u32(tw / sw)];
     }
   }
-  O[i] = acc;
-}
+${e.store}}
 `;
 }
 
@@ -485,14 +509,15 @@ ${GEOM}  let ow = i32(i % Wo); let oh = i32((i / Wo) % Ho); let c = (i / (Ho * W
 
 /**
  * Text of max pooling's adjoint: each pixel of the contiguous image `O [N, C, H, W]` sums the
- * gradients of the windows whose argmax it was (only windows that cover it are visited).
- * Params: `[total, geom…, gOff]`. Bindings: O, G, I.
+ * gradients of the windows whose argmax it was (only windows that cover it are visited; then,
+ * with `o`, the epilogue). Params: `[total, geom…, gOff]`. Bindings: O, G, I, [E].
  *
  * @example
  * maxUnpoolAddWgsl("f32");
  */
-export function maxUnpoolAddWgsl(t: WgslScalar): string {
-  return PRELUDE + buf(1, "O", t, true) + buf(2, "G", t, false) + buf(3, "I", "i32", false) + `${MAIN_1D}
+export function maxUnpoolAddWgsl(t: WgslScalar, o?: AdjointEpilogue): string {
+  const e = adjointStore(4, o, t);
+  return PRELUDE + buf(1, "O", t, true) + buf(2, "G", t, false) + buf(3, "I", "i32", false) + e.decl + `${MAIN_1D}
   if (i >= pu(0u)) { return; }
 ${GEOM}  let HW = u32(H * W);
   let hw = i % HW; let plane = i / HW;
@@ -508,8 +533,7 @@ ${GEOM}  let HW = u32(H * W);
       if (I[at] == i32(hw)) { acc = acc + G[pu(15u) + at]; }
     }
   }
-  O[i] = acc;
-}
+${e.store}}
 `;
 }
 
@@ -538,14 +562,15 @@ export function windowAvgWgsl(t: WgslScalar): string {
 
 /**
  * Text of window averaging's adjoint: each pixel of the contiguous image `O [N, C, H, W]` sums
- * `G / DV` over the windows that contain it. Params: `[total, N, C, H, W, Ho, Wo, gOff]`.
- * Bindings: O, G, WIN, DV.
+ * `G / DV` over the windows that contain it (then, with `o`, the epilogue).
+ * Params: `[total, N, C, H, W, Ho, Wo, gOff]`. Bindings: O, G, WIN, DV, [E].
  *
  * @example
  * windowAvgAdjointWgsl("f32");
  */
-export function windowAvgAdjointWgsl(t: WgslScalar): string {
-  return PRELUDE + buf(1, "O", t, true) + buf(2, "G", t, false) + buf(3, "WIN", "i32", false) + buf(4, "DV", "f32", false) + `${MAIN_1D}
+export function windowAvgAdjointWgsl(t: WgslScalar, o?: AdjointEpilogue): string {
+  const e = adjointStore(5, o, t);
+  return PRELUDE + buf(1, "O", t, true) + buf(2, "G", t, false) + buf(3, "WIN", "i32", false) + buf(4, "DV", "f32", false) + e.decl + `${MAIN_1D}
   if (i >= pu(0u)) { return; }
   let H = pu(3u); let W = pu(4u); let Ho = pu(5u); let Wo = pu(6u);
   let w = i32(i % W); let h = i32((i / W) % H); let plane = i / (H * W);
@@ -557,8 +582,7 @@ export function windowAvgAdjointWgsl(t: WgslScalar): string {
       acc = acc + G[pu(7u) + (plane * Ho + oh) * Wo + ow] / ${t}(DV[oh * Wo + ow]);
     }
   }
-  O[i] = acc;
-}
+${e.store}}
 `;
 }
 
@@ -583,7 +607,7 @@ export function paramWord(v: number, t: WgslScalar): number {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kernels of compiled programs (`typetorch compile --target wgsl`, run by `runtime/compiledGpu.ts`)
+// Kernels of compiled programs (`typetorch compile --target wgsl`, lowered by `runtime/lowerLaunch.ts`)
 // ---------------------------------------------------------------------------------------------
 
 /**
@@ -598,14 +622,24 @@ export function paramWord(v: number, t: WgslScalar): number {
  * - `avg_pool2d`: `avgpool(O, X, xo, xsN, xsC, xsH, xsW, N, C, Ho, Wo, hs, he, ws, we, dv)`;
  * - `ew`: `ewc(O, X, n, p)`; `softmax`: `sm(O, X, rows, cols)`;
  * - backward: `linear_grad` (`gemm` with `aT`, bias gradient by `col_sum`), `linear_input_grad`
- *   (`gemm` with the activation's backward reading `E`), `act_backward` (`ewc` over `[∂Y, Y]`).
+ *   (`gemm` with the activation's backward reading `E`), `act_backward` (`ewc` over `[∂Y, Y]`);
+ * - the CNN backward (`codegen/fusedConv.ts`): `conv2d_backward`
+ *   `convbwd(GW, GB, GX, DY, Y, E, Wt, cols, T, DC, P, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Oc)`
+ *   as up to six dispatches — the activation's backward in place on `DY` (`<name>.act`), `∂b` by
+ *   `channel_sum` (`<name>.bias`), `∂W` per sample (the tagged text itself, a `gemm` with `bT`) and
+ *   their sum over samples (`<name>.wsum`, a `col_sum`), `Wᵀ·DY` per sample (`<name>.dx`, a `gemm`
+ *   with `aT`) and `col2im` with the producer's activation backward (`<name>.col2im`);
+ *   `max_pool2d_backward` `maxpoolbwd(GX, G, I, E, planes, HW, L)` (the adjoint at the argmax
+ *   indices the forward's `max_pool2d` recorded, over that forward's geometry);
+ *   `avg_pool2d_backward` `avgpoolbwd(GX, G, E, N, C, H, W, Ho, Wo, hs, he, ws, we, dv)`.
  *
  * @example
  * const kind: CompiledWgslKind = "linear";
  */
 export type CompiledWgslKind =
   | "linear" | "conv2d" | "im2col" | "max_pool2d" | "avg_pool2d" | "ew" | "softmax"
-  | "linear_grad" | "col_sum" | "linear_input_grad" | "act_backward";
+  | "linear_grad" | "col_sum" | "linear_input_grad" | "act_backward"
+  | "conv2d_backward" | "max_pool2d_backward" | "avg_pool2d_backward" | "channel_sum" | "gemm" | "col2im";
 
 /**
  * Prefixes kernel text with the `// typetorch:<kind>` line {@link compiledWgslKind} reads.
@@ -739,19 +773,51 @@ export function colSumWgsl(): string {
 }
 
 /**
+ * Text of the per-channel sums of a contiguous `[N, C, L]` array: `D[c] = Σ_n Σ_t G[(n·C + c)·L + t]`
+ * (a convolution's bias gradient from `∂Y`, eager's `g.sum([0, 2, 3])`). One 64-wide workgroup
+ * per channel: invocation `l` sums the elements `l, l + 64, …` of the channel's `N·L`, then
+ * invocation 0 adds the 64 partial sums in order (deterministic). Params: `[N, C, L]`.
+ * Bindings: D, G. Dispatch `C` workgroups.
+ *
+ * @example
+ * channelSumWgsl();
+ */
+export function channelSumWgsl(): string {
+  return PRELUDE + buf(1, "D", "f32", true) + buf(2, "G", "f32", false) + `var<workgroup> part: array<f32, ${WORKGROUP}>;
+@compute @workgroup_size(${WORKGROUP})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let N = pu(0u); let C = pu(1u); let L = pu(2u);
+  let c = wid.x;
+  var s: f32 = 0.0;
+  for (var k = lid; k < N * L; k = k + ${WORKGROUP}u) { s = s + G[((k / L) * C + c) * L + k % L]; }
+  part[lid] = s;
+  workgroupBarrier();
+  if (lid == 0u && c < C) {
+    var sum: f32 = 0.0;
+    for (var w = 0u; w < ${WORKGROUP}u; w = w + 1u) { sum = sum + part[w]; }
+    D[c] = sum;
+  }
+}
+`;
+}
+
+/**
  * Text of an elementwise chain over contiguous f32 operands in one kernel: inputs `X0…` read as
  * `a`, `b`, `c`, `d`; `steps[k]` (WGSL expressions of the inputs and earlier steps) defines
- * `t{k}`, and `O[i]` gets the last. Params: `[n]`. Bindings: O, X0, X1, ….
+ * `t{k}`, and `O[i]` gets the last. With `inPlace`, the first input is `O` itself (a buffer
+ * can't be bound read and read_write at once): `O[i] = f(O[i], X1[i], …)`.
+ * Params: `[n]`. Bindings: O, X0 (not in place), X1, ….
  *
  * @example
  * fusedElementwiseWgsl(2, ["a * b", "tanh(clamp(t0, -15.0, 15.0))"]);
  */
-export function fusedElementwiseWgsl(nIn: number, steps: readonly string[]): string {
+export function fusedElementwiseWgsl(nIn: number, steps: readonly string[], o: { inPlace?: boolean } = {}): string {
   const names = ["a", "b", "c", "d"];
+  const first = o.inPlace ? 1 : 0;
   let s = PRELUDE + buf(1, "O", "f32", true);
-  for (let k = 0; k < nIn; k++) s += buf(2 + k, `X${k}`, "f32", false);
+  for (let k = first; k < nIn; k++) s += buf(2 + k - first, `X${k}`, "f32", false);
   s += `${MAIN_1D}\n  if (i >= pu(0u)) { return; }\n`;
-  for (let k = 0; k < nIn; k++) s += `  let ${names[k]} = X${k}[i];\n`;
+  for (let k = 0; k < nIn; k++) s += `  let ${names[k]} = ${k < first ? "O" : `X${k}`}[i];\n`;
   steps.forEach((e, k) => (s += `  let t${k}: f32 = ${e};\n`));
   return s + `  O[i] = t${steps.length - 1};\n}\n`;
 }
@@ -787,14 +853,17 @@ ${store}}
  * reduced and fused with its gradient, as `crossEntropySource` of `./fused.ts`: one workgroup;
  * invocation `l` takes rows `l, l + 64, …`, writes `G = (softmax(X) − onehot(T)) / rows` for them
  * and its partial sum of `x_t − max − log Σ e`; invocation 0 adds the partials in order into
- * `L[0] = −Σ / rows`. (A GPU can't throw: a class index outside `[0, cols)` makes the loss NaN.)
- * Params: `[rows, cols]`. Bindings: L, G, X, T. Dispatch one workgroup.
+ * `L[0] = −Σ / rows`. A GPU can't throw: a class index outside `[0, cols)` is reported through
+ * `ERR` (as the eager index kernels report theirs; word 2 is the reporter id the backend turns
+ * into an `IndexError` at the next readback) and its row adds nothing — 0 to the sum, a 0
+ * gradient row — as eager's gather and its adjoint treat a bad index, so the update stays finite.
+ * Params: `[rows, cols, errId]`. Bindings: L, G, X, T, ERR. Dispatch one workgroup.
  *
  * @example
  * crossEntropyWgsl();
  */
 export function crossEntropyWgsl(): string {
-  return PRELUDE + buf(1, "L", "f32", true) + buf(2, "G", "f32", true) + buf(3, "X", "f32", false) + buf(4, "T", "i32", false) + `var<workgroup> part: array<f32, ${WORKGROUP}>;
+  return PRELUDE + buf(1, "L", "f32", true) + buf(2, "G", "f32", true) + buf(3, "X", "f32", false) + buf(4, "T", "i32", false) + ERR_DECL(5) + `var<workgroup> part: array<f32, ${WORKGROUP}>;
 @compute @workgroup_size(${WORKGROUP})
 fn main(@builtin(local_invocation_index) lid: u32) {
   let rows = pu(0u); let cols = pu(1u);
@@ -803,13 +872,18 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   for (var r = lid; r < rows; r = r + ${WORKGROUP}u) {
     let base = r * cols;
     let t = T[r];
+    if (t < 0 || u32(t) >= cols) {
+      tt_bad(pu(2u), t);
+      for (var j = 0u; j < cols; j = j + 1u) { G[base + j] = 0.0; }
+      continue;
+    }
     var m: f32 = -tt_inf();
     for (var j = 0u; j < cols; j = j + 1u) { let v = X[base + j]; if (v > m || tt_isnan(v)) { m = v; } }
     if (!tt_isnan(m) && abs(m) == tt_inf()) { m = 0.0; }
     var s: f32 = 0.0;
     for (var j = 0u; j < cols; j = j + 1u) { s = s + exp(X[base + j] - m); }
     let lse = log(s);
-    if (t >= 0 && u32(t) < cols) { total = total + ((X[base + u32(t)] - m) - lse); } else { total = total + tt_nan(); }
+    total = total + ((X[base + u32(t)] - m) - lse);
     let gS = gInv / s;
     for (var j = 0u; j < cols; j = j + 1u) {
       let d = gS * exp(X[base + j] - m);
@@ -850,6 +924,41 @@ export function sgdStepWgsl(): string {
     d = select(b, d + b * mu, pu(5u) != 0u);
   }
   W[i] = W[i] + d * lr;
+}
+`;
+}
+
+/**
+ * Text of one Adam (or AdamW) step of one parameter, PyTorch 1.13's single-tensor update in
+ * `adamSource`'s order of roundings (`./fused.ts`): AdamW's decay `P·(1 − lr·wd)`, `g = ±G`
+ * (`+ wd·P` for Adam's L2), `M = M·β₁ + g·(1 − β₁)`, `V = V·β₂ + (g·(1 − β₂))·g`, with amsgrad
+ * `V̂ = X = max(X, V)`, then `P += (M·(−stepSize)) / (√V̂ / √(1 − β₂ᵗ) + ε)`. The step count and the
+ * bias corrections are the caller's (computed in doubles from the float32 step, as eager does),
+ * so the kernel only rounds where eager's float32 tensor ops round.
+ * Params: `[n, −stepSize, √(1 − β₂ᵗ), β₁, 1 − β₁, β₂, 1 − β₂, ε, wd, 1 − lr·wd, l2, amsgrad,
+ * maximize, decoupled]` (floats by their bits, see {@link paramWord}). Bindings: W (the parameter),
+ * G, M, V, X (any buffer without amsgrad).
+ *
+ * @example
+ * adamStepWgsl();
+ */
+export function adamStepWgsl(): string {
+  return PRELUDE + buf(1, "W", "f32", true) + buf(2, "G", "f32", false) + buf(3, "M", "f32", true) + buf(4, "V", "f32", true) + buf(5, "X", "f32", true) + `${MAIN_1D}
+  if (i >= pu(0u)) { return; }
+  let nss = pf(1u); let bc2s = pf(2u); let b1 = pf(3u); let omb1 = pf(4u); let b2 = pf(5u); let omb2 = pf(6u);
+  let eps = pf(7u); let wd = pf(8u); let decay = pf(9u);
+  var p = W[i];
+  if (pu(13u) != 0u) { p = p * decay; }
+  var g = G[i];
+  if (pu(12u) != 0u) { g = -g; }
+  if (pu(10u) != 0u) { g = g + p * wd; }
+  let m = M[i] * b1 + g * omb1;
+  M[i] = m;
+  var v = V[i] * b2 + (g * omb2) * g;
+  V[i] = v;
+  if (pu(11u) != 0u) { v = max(X[i], v); X[i] = v; }
+  let denom = sqrt(v) / bc2s + eps;
+  W[i] = p + (m * nss) / denom;
 }
 `;
 }

@@ -1,19 +1,22 @@
 /**
- * Compiled programs on WebGPU (runtime/compiledGpu.ts): the compiler fixtures compiled in memory
- * with `--target js,wgsl`; their WGSL forward on WebGPU equals the JS compiled forward on the CPU
- * (float32 tolerance) for the MLP Sequential, the `MLP` Module class, the classifier head
- * (elementwise chain + softmax) and the CNNs (conv im2col + GEMM, max/avg pooling), in one
- * submit per forward with one dispatch per launch (two per convolution). Whatever doesn't fit
- * falls back to eager with a one-time warning. Then the compiled training step on WebGPU (Linear
- * chains: forward, cross-entropy, backward, SGD in one command encoder) against the JS compileStep.
+ * Compiled programs on WebGPU (runtime/compiledGpu.ts, compileStepGpu.ts): the compiler fixtures
+ * compiled in memory with `--target js,wgsl`; their WGSL forward on WebGPU equals the JS compiled
+ * forward on the CPU (float32 tolerance) for the MLP Sequential, the `MLP` Module class, the
+ * classifier head (elementwise chain + softmax) and the CNNs (conv im2col + GEMM, max/avg
+ * pooling), in one submit per forward with one dispatch per launch (two per convolution).
+ * Whatever doesn't fit falls back to eager with a one-time warning. Then the compiled training
+ * step on WebGPU (forward, cross-entropy, backward, update in one command encoder) against the JS
+ * compileStep: Linear chains and the CNNs (conv, max/avg pooling backward), SGD and Adam/AdamW;
+ * and a bad class index as an IndexError at readback.
  */
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { compiled, compileStep, compileStepGpu, nn, optim, torch } from "typetorch";
+import { compiled, compileStep, compileStepGpu, IndexError, nn, optim, torch } from "typetorch";
 import { compileFiles } from "../../compiler/write.js";
 import { webgpuBackend } from "../../runtime/backend/webgpu.js";
 import type { ModelProgram } from "../../runtime/compiled.js";
 import { forwardDispatches, gpuStats } from "../../runtime/compiledGpu.js";
+import { backwardDispatches, stepDispatches } from "../../runtime/compileStepGpu.js";
 import type { ModuleBase } from "../../runtime/nn/Module.js";
 import type { AnyTensor } from "../../runtime/tensorTypes.js";
 import * as cnnSrc from "../compiler/fixtures/cnn.js";
@@ -27,7 +30,7 @@ const fixture = (f: string) => fileURLToPath(new URL(`../compiler/fixtures/${f}`
 /** The fixtures' programs with WGSL, compiled in memory (nothing is written). */
 function programs(): Map<string, ModelProgram> {
   const out = new Map<string, ModelProgram>();
-  for (const r of compileFiles([fixture("mlp.ts"), fixture("cnn.ts"), fixture("chain.ts")], { targets: ["js", "wgsl"], write: false })) {
+  for (const r of compileFiles([fixture("mlp.ts"), fixture("cnn.ts"), fixture("chain.ts"), fixture("convnets.ts")], { targets: ["js", "wgsl"], write: false })) {
     for (const p of r.programs) out.set(p.name, p);
   }
   return out;
@@ -93,17 +96,26 @@ describe.skipIf(noGpu)("compiled programs run their WGSL on WebGPU", () => {
   const progs = noGpu ? new Map<string, ModelProgram>() : programs();
   const prog = (name: string) => progs.get(name)!;
 
-  it("every forward launch (and every Linear-chain backward launch) has tagged WGSL", () => {
+  it("every forward and backward launch has tagged WGSL (a conv backward: each pass it takes)", () => {
+    const tag = /^\/\/ typetorch:\w+\n/;
     for (const p of progs.values()) {
       p.forward.forEach((l, i) => {
         const text = p.wgsl![`g${i}`]!;
-        expect(text, `${p.name} g${i}`).toMatch(/^\/\/ typetorch:\w+\n/);
+        expect(text, `${p.name} g${i}`).toMatch(tag);
         if (l.kernel.startsWith("conv2d")) expect(p.wgsl![`g${i}.im2col`], `${p.name} g${i}.im2col`).toMatch(/^\/\/ typetorch:im2col\n/);
       });
-      // The WGSL backward covers chains of Linear layers and activations.
-      if (!p.forward.every((l) => /^(linear|ew_)/.test(l.kernel))) continue;
-      for (const l of p.backward?.launches ?? []) expect(p.wgsl![l.kernel], `${p.name} ${l.kernel}`).toMatch(/^\/\/ typetorch:\w+\n/);
+      for (const l of p.backward?.launches ?? []) {
+        expect(p.wgsl![l.kernel], `${p.name} ${l.kernel}`).toMatch(tag);
+        if (!l.kernel.startsWith("conv2d")) continue;
+        const has = (i: number) => !("none" in l.args[i]!);
+        const parts = ["wsum", ...(has(4) ? ["act"] : []), ...(has(1) ? ["bias"] : []), ...(has(2) ? ["dx", "col2im"] : [])];
+        for (const part of parts) expect(p.wgsl![`${l.kernel}.${part}`], `${p.name} ${l.kernel}.${part}`).toMatch(tag);
+      }
     }
+    // The seed's CNN: max pooling's backward with ReLU's folded in; a conv with and without ∂X.
+    expect(progs.get("cnn")!.backward!.launches.map((l) => l.kernel)).toEqual([
+      "linear_grad", "linear_input_grad_relu", "linear_grad", "linear_input_grad", "max_pool2d_backward_relu", "conv2d_backward_dx", "max_pool2d_backward_relu", "conv2d_backward",
+    ]);
   });
 
   it("the MLP Sequential: WGSL forward equals the JS compiled forward, one submit", async () => {
@@ -188,10 +200,17 @@ describe.skipIf(noGpu)("compiled programs run their WGSL on WebGPU", () => {
   });
 });
 
-describe.skipIf(noGpu)("compiled training step on WebGPU (Linear chains)", () => {
+type Opt = (params: Iterable<AnyTensor>) => Parameters<typeof compileStep>[2];
+
+describe.skipIf(noGpu)("compiled training step on WebGPU", () => {
   const progs = noGpu ? new Map<string, ModelProgram>() : programs();
 
-  async function run(make: () => Model, p: ModelProgram, x: AnyTensor, y: AnyTensor, steps: number, opts: { momentum?: number; weightDecay?: number; nesterov?: boolean }) {
+  /**
+   * `steps` compiled steps of a fresh model on the CPU (JS kernels) and of its copy on webgpu
+   * (WGSL): one submit and `stepDispatches(p)` dispatches per GPU step; losses, then every
+   * parameter and gradient, within float32 tolerance; the loss goes down. Returns the GPU step.
+   */
+  async function run(make: () => Model, p: ModelProgram, x: AnyTensor, y: AnyTensor, steps: number, opt: Opt, tol = 2e-5, loss: () => unknown = () => nn.CrossEntropyLoss()) {
     torch.manualSeed(7);
     const cpuM = make();
     const gpuM = make();
@@ -199,8 +218,9 @@ describe.skipIf(noGpu)("compiled training step on WebGPU (Linear chains)", () =>
     const k = compiled.defineKernels(p);
     cpuM.useKernels(k);
     gpuM.useKernels(k).to("webgpu");
-    const cpuStep = compileStep(cpuM, nn.CrossEntropyLoss(), optim.SGD(cpuM.parameters(), { lr: 0.05, ...opts }));
-    const gpuStep = compileStepGpu(gpuM, nn.CrossEntropyLoss(), optim.SGD(gpuM.parameters(), { lr: 0.05, ...opts }));
+    const cpuStep = compileStep(cpuM, loss(), opt(cpuM.parameters() as Iterable<AnyTensor>));
+    const gpuOpt = opt(gpuM.parameters() as Iterable<AnyTensor>);
+    const gpuStep = compileStepGpu(gpuM, loss(), gpuOpt);
     expect(cpuStep.compiled).toBe(true);
     expect(gpuStep.compiled, gpuStep.reason).toBe(true);
     const xg = x.to("webgpu") as AnyTensor;
@@ -209,41 +229,130 @@ describe.skipIf(noGpu)("compiled training step on WebGPU (Linear chains)", () =>
     const gpuLoss: number[] = [];
     for (let s = 0; s < steps; s++) {
       cpuLoss.push(cpuStep(x, y));
+      const d0 = gpuStats.dispatches;
       const c = await counting(() => gpuStep(xg, yg));
       expect(c.submits, "one command encoder, one submit per step").toBe(1);
+      expect(gpuStats.dispatches - d0).toBe(gpuStep.launchesPerStep);
       gpuLoss.push((await c.value.itemAsync()) as number);
     }
-    // forward, the loss, the backward (a Linear's gradient with bias is two: GEMM + column sums), one SGD per parameter
-    const bwd = p.backward!.launches.reduce((s, l) => s + (l.kernel === "linear_grad" ? 2 : 1), 0);
-    expect(gpuStep.launchesPerStep).toBe(forwardDispatches(p) + 1 + bwd + [...gpuM.parameters()].length);
+    // forward, the loss, the backward (see backwardDispatches), one update per parameter
+    const nParams = [...gpuM.parameters()].length;
+    expect(gpuStep.launchesPerStep).toBe(stepDispatches(p, nParams));
+    expect(gpuStep.launchesPerStep).toBe(forwardDispatches(p) + 1 + backwardDispatches(p) + nParams);
     for (let s = 0; s < steps; s++) expect(Math.abs(gpuLoss[s]! - cpuLoss[s]!), `step ${s}: js ${cpuLoss[s]}, wgsl ${gpuLoss[s]}`).toBeLessThan(1e-4 * (1 + Math.abs(cpuLoss[s]!)));
     expect(gpuLoss[steps - 1]!).toBeLessThan(gpuLoss[0]!);
     const cp = [...cpuM.namedParameters()];
     const gp = new Map(gpuM.namedParameters());
     for (const [key, t] of cp) {
-      await close(t as AnyTensor, gp.get(key)! as AnyTensor, 1e-3);
-      await close(t.grad as AnyTensor, gp.get(key)!.grad as AnyTensor, 1e-3);
+      await close(t as AnyTensor, gp.get(key)! as AnyTensor, tol);
+      await close(t.grad as AnyTensor, gp.get(key)!.grad as AnyTensor, tol);
     }
+    return { step: gpuStep, opt: gpuOpt, model: gpuM };
   }
+
+  const sgd = (o: { momentum?: number; weightDecay?: number; nesterov?: boolean; lr?: number }): Opt => (ps) => optim.SGD(ps, { lr: 0.05, ...o });
 
   it("the MLP class: 5 SGD steps with momentum equal the JS compileStep", async () => {
     torch.manualSeed(8);
-    await run(() => new mlpSrc.MLP() as unknown as Model, progs.get("MLP")!, torch.randn(8, 784) as AnyTensor, torch.randint(0, 10, [8]) as AnyTensor, 5, { momentum: 0.9 });
+    await run(() => new mlpSrc.MLP() as unknown as Model, progs.get("MLP")!, torch.randn(8, 784) as AnyTensor, torch.randint(0, 10, [8]) as AnyTensor, 5, sgd({ momentum: 0.9 }));
   });
 
   it("the 20-layer chain (ReLU / Tanh / Sigmoid backwards), Nesterov and weight decay", async () => {
     torch.manualSeed(9);
-    await run(() => chainClone(), progs.get("chain")!, torch.randn(16, 32) as AnyTensor, torch.randint(0, 8, [16]) as AnyTensor, 4, { momentum: 0.9, nesterov: true, weightDecay: 1e-3 });
+    await run(() => chainClone(), progs.get("chain")!, torch.randn(16, 32) as AnyTensor, torch.randint(0, 8, [16]) as AnyTensor, 4, sgd({ momentum: 0.9, nesterov: true, weightDecay: 1e-3 }));
+  });
+
+  it("a model ending in logSoftmax trains with nn.NLLLoss (the loss kernel reads its logits)", async () => {
+    torch.manualSeed(10);
+    await run(() => new mlpSrc.LogProbs() as unknown as Model, progs.get("LogProbs")!, torch.randn(6, 784) as AnyTensor, torch.randint(0, 10, [6]) as AnyTensor, 3, sgd({ momentum: 0.9 }), 2e-5, () => nn.NLLLoss());
+  });
+
+  it("the seed's CNN (conv, max-pool and ReLU backwards), batch 2: 3 SGD steps with momentum, 33 dispatches a step", async () => {
+    torch.manualSeed(12);
+    const p = progs.get("cnn")!;
+    // forward 8 (two per conv), the loss 1, the backward 16, one SGD update per parameter 8
+    expect(backwardDispatches(p)).toBe(16);
+    const { step } = await run(cnnClone, p, torch.randn(2, 1, 28, 28) as AnyTensor, torch.randint(0, 10, [2]) as AnyTensor, 3, sgd({ momentum: 0.9 }));
+    expect(step.launchesPerStep).toBe(33);
+  });
+
+  it("the strided CNN (Tanh through AvgPool2d, a bias-free 1×1 conv), batch 2: 3 SGD steps, 17 dispatches a step", async () => {
+    torch.manualSeed(13);
+    const p = progs.get("small")!;
+    expect(backwardDispatches(p)).toBe(8);
+    const { step } = await run(smallClone, p, torch.randn(2, 3, 17, 16) as AnyTensor, torch.randint(0, 80, [2]) as AnyTensor, 3, sgd({ momentum: 0.5, weightDecay: 1e-2, lr: 0.2 }));
+    expect(step.launchesPerStep).toBe(17);
+  });
+
+  it("every case the CNN backward planner distinguishes (fixtures/convnets.ts), batch 3: 3 SGD steps each", async () => {
+    // strided: ∂X through the previous conv's Sigmoid (col2im's epilogue), ReLU into the Linear;
+    // pooled: overlapping padded max-pool windows, a lone ReLU after the pool, a bias-free conv + Tanh
+    // into AvgPool2d without the padding in the divisor; tail: a pool on the input (no backward) and
+    // the output's ReLU applied in place inside the conv's launch.
+    const cases: [string, () => Model, AnyTensor, number][] = [
+      ["strided", stridedClone, torch.randn(3, 2, 13, 11) as AnyTensor, 7],
+      ["pooled", pooledClone, torch.randn(3, 3, 10, 9) as AnyTensor, 96],
+      ["tail", tailClone, torch.randn(3, 1, 12, 12) as AnyTensor, 48],
+    ];
+    expect(progs.get("tail")!.backward!.launches.map((l) => l.kernel)).toEqual(["conv2d_relu_backward"]);
+    expect(progs.get("tail")!.wgsl!["conv2d_relu_backward.act"]).toMatch(/^\/\/ typetorch:act_backward\n/);
+    torch.manualSeed(17);
+    for (const [name, make, x, classes] of cases) {
+      await run(make, progs.get(name)!, x, torch.randint(0, classes, [3]) as AnyTensor, 3, sgd({ momentum: 0.9, lr: 0.1 }));
+    }
+  });
+
+  it("Adam and AdamW (amsgrad, weight decay) equal the JS compileStep; the step counts stay on the CPU", async () => {
+    torch.manualSeed(14);
+    const x = torch.randn(8, 784) as AnyTensor;
+    const y = torch.randint(0, 10, [8]) as AnyTensor;
+    const adam = await run(() => new mlpSrc.MLP() as unknown as Model, progs.get("MLP")!, x, y, 4, (ps) => optim.Adam(ps, { lr: 1e-3, amsgrad: true, weightDecay: 1e-2 }));
+    const st = adam.opt.state.get([...adam.model.parameters()][0]! as never) as { step: AnyTensor; expAvg: AnyTensor };
+    expect(st.step.device).toBe("cpu");
+    expect(st.step.item()).toBe(4);
+    expect(st.expAvg.device).toBe("webgpu");
+    torch.manualSeed(15);
+    await run(smallClone, progs.get("small")!, torch.randn(2, 3, 17, 16) as AnyTensor, torch.randint(0, 80, [2]) as AnyTensor, 3, (ps) => optim.AdamW(ps, { lr: 1e-2, weightDecay: 0.1 }));
+  });
+});
+
+describe.skipIf(noGpu)("compileStepGpu reports a bad class index", () => {
+  it("as an IndexError at the next readback (eager's form on webgpu), not a NaN loss; the update stays finite", async () => {
+    const progs = programs();
+    torch.manualSeed(16);
+    const m = new mlpSrc.MLP() as unknown as Model;
+    m.useKernels(compiled.defineKernels(progs.get("MLP")!)).to("webgpu");
+    const step = compileStepGpu(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), { lr: 0.1 }));
+    const x = torch.randn(4, 784).to("webgpu") as AnyTensor;
+    const s0 = gpuStats.steps;
+    for (const bad of [12, -1]) {
+      const y = torch.tensor([1, bad, 3, 0]).to("webgpu") as AnyTensor;
+      const loss = step(x, y);
+      expect(gpuStats.steps, "the compiled step ran").toBe(s0 + (bad === 12 ? 1 : 2));
+      const err = await loss.itemAsync().then(() => null, (e: unknown) => e);
+      expect(err).toBeInstanceOf(IndexError);
+      expect((err as Error).message).toBe(`crossEntropy: target class indices must be in [0, 9], got ${bad} (reported by the webgpu kernel at readback)`);
+    }
+    // Eager crossEntropy on webgpu reports its bad index the same way (through its gather).
+    const eager = await (nn.functional.crossEntropy(torch.randn(2, 10).to("webgpu") as never, torch.tensor([0, 12]).to("webgpu") as never) as AnyTensor).itemAsync().then(() => null, (e: unknown) => e);
+    expect(eager).toBeInstanceOf(IndexError);
+    expect((eager as Error).message).toMatch(/, got 12 \(reported by the webgpu kernel at readback\)$/);
+    // The bad rows added no gradient: the parameters are finite; the next good step reads back cleanly.
+    for (const q of m.parameters()) expect(Array.from((await (q as AnyTensor).dataAsync()) as Float32Array).every(Number.isFinite)).toBe(true);
+    const ok = await step(x, torch.tensor([1, 2, 3, 0]).to("webgpu") as AnyTensor).itemAsync();
+    expect(Number.isFinite(ok)).toBe(true);
   });
 });
 
 describe.skipIf(noGpu)("compileStepGpu falls back to eager", () => {
-  it("for a model whose backward has no WGSL (convolutions) and for a loss it doesn't compile, warning once", async () => {
+  it("for a program whose WGSL has no backward (compiled before it had one) and for a loss it doesn't compile, warning once", async () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const progs = programs();
     torch.manualSeed(11);
-    const m = cnnSrc.small as unknown as Model;
-    m.useKernels(compiled.defineKernels(progs.get("small")!)).to("webgpu");
+    const full = progs.get("small")!;
+    const forwardOnly: ModelProgram = { ...full, wgsl: Object.fromEntries(Object.entries(full.wgsl!).filter(([k]) => /^g\d+/.test(k))) };
+    const m = smallClone();
+    m.useKernels(compiled.defineKernels(forwardOnly)).to("webgpu");
     const step = compileStepGpu(m, nn.CrossEntropyLoss(), optim.SGD(m.parameters(), { lr: 0.01 }));
     const x = torch.randn(2, 3, 17, 16).to("webgpu") as AnyTensor;
     const y = torch.randint(0, 80, [2]).to("webgpu") as AnyTensor;
@@ -252,6 +361,7 @@ describe.skipIf(noGpu)("compileStepGpu falls back to eager", () => {
     expect(gpuStats.steps).toBe(s0);
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(warn.mock.calls.filter((c) => String(c[0]).includes("compileStepGpu runs op by op")).length).toBe(1);
+    expect(warn.mock.calls.find((c) => String(c[0]).includes("compileStepGpu runs op by op"))![0]).toContain("has no WGSL for conv2d_backward_nobias_dx");
 
     const mlp = new mlpSrc.MLP() as unknown as Model;
     mlp.useKernels(compiled.defineKernels(progs.get("MLP")!)).to("webgpu");
@@ -260,6 +370,37 @@ describe.skipIf(noGpu)("compileStepGpu falls back to eager", () => {
     expect(mse.reason).toContain("CrossEntropyLoss");
   });
 });
+
+/** A fresh model shaped as the seed's CNN fixture (test/compiler/fixtures/cnn.ts `cnn`). */
+function cnnClone(): Model {
+  return nn.Sequential(
+    nn.Conv2d(1, 16, 3, { padding: 1 }), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Conv2d(16, 32, 3, { padding: 1 }), nn.ReLU(), nn.MaxPool2d(2),
+    nn.Flatten(), nn.Linear(1568, 128), nn.ReLU(), nn.Linear(128, 10),
+  ) as unknown as Model;
+}
+
+/** Fresh models shaped as the fixtures of test/compiler/fixtures/convnets.ts. */
+function stridedClone(): Model {
+  return nn.Sequential(
+    nn.Conv2d(2, 6, 3, { stride: 2, padding: 2, dilation: 2 }), nn.Sigmoid(),
+    nn.Conv2d(6, 5, [2, 3], { stride: [1, 2], padding: [1, 0] }), nn.ReLU(), nn.Flatten(), nn.Linear(80, 7),
+  ) as unknown as Model;
+}
+function pooledClone(): Model {
+  return nn.Sequential(
+    nn.Conv2d(3, 4, 4, { padding: "same" }), nn.ReLU(), nn.MaxPool2d(3, 2, { padding: 1 }), nn.ReLU(),
+    nn.Conv2d(4, 6, 3, { bias: false }), nn.Tanh(), nn.AvgPool2d(2, 1, { padding: 1, countIncludePad: false }), nn.Flatten(),
+  ) as unknown as Model;
+}
+function tailClone(): Model {
+  return nn.Sequential(nn.MaxPool2d(2, 1, { dilation: 2 }), nn.Conv2d(1, 3, 3, { stride: 2 }), nn.ReLU(), nn.Flatten()) as unknown as Model;
+}
+
+/** A fresh model shaped as the fixture's `small` CNN. */
+function smallClone(): Model {
+  return nn.Sequential(nn.Conv2d(3, 8, [3, 5], 2, 1), nn.Tanh(), nn.AvgPool2d(2, { padding: 1 }), nn.Conv2d(8, 4, 1, { bias: false }), nn.Flatten()) as unknown as Model;
+}
 
 /** A fresh model shaped as the chain fixture (test/compiler/fixtures/chain.ts): 20 Linear layers, alternating ReLU / Tanh / Sigmoid. */
 function chainClone(): Model {
