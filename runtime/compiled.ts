@@ -33,6 +33,7 @@ import { contiguousStrides } from "./ops/defineOp.js";
 import { Tensor } from "./Tensor.js";
 import type { AnyTensor } from "./tensorTypes.js";
 import { IndexError } from "../types/errors.js";
+import { classRangeMsg } from "../types/loss.js";
 
 // ---------------------------------------------------------------------------------------------
 // the program format (what generated modules contain: plain data and kernel text)
@@ -516,7 +517,7 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
   const decoupled = optimizer instanceof AdamWOptimizer;
   const lossArgs: unknown[] = [];
   const bad = (v: number) => {
-    throw new IndexError(`crossEntropy: target ${v} is out of bounds for ${kernels?.program.output.shape.at(-1)} classes`);
+    throw new IndexError(classRangeMsg(kind === "nll" ? "nllLoss" : "crossEntropy", Number(kernels?.program.output.shape.at(-1)) - 1, v));
   };
   let current: Bound | null = null;
   let launches = 0;

@@ -204,9 +204,12 @@ export function softmaxRowsSource(log: boolean, round: boolean): string {
 /**
  * Text of cross-entropy over logits `X` (`rows × cols`) with class indices `T`, mean-reduced,
  * fused with its gradient: `ce(L, G, X, T, rows, cols, bad)` writes the loss into `L[0]` and
- * `∂loss/∂X = (softmax(X) − onehot(T)) / rows` into `G` — softmax, the loss and its backward
- * in one pass. The gradient is rounded as eager autograd through `logSoftmax` + `nllLoss` rounds it:
- * `g = fr(1/rows)`, `gS = fr(g / Σ e)`, `fr(gS · e_j)`, minus `g` at the target. `bad(v)` is called (and throws) for a class index outside `[0, cols)`.
+ * `∂loss/∂X = (softmax(X) − onehot(T)) / kept` into `G` — softmax, the loss and its backward
+ * in one pass. Targets equal to -100 (PyTorch's default `ignoreIndex`) are skipped: their rows get
+ * a zero gradient and the mean is over the `kept` rows (none kept: NaN loss, zero gradient). The
+ * gradient is rounded as eager autograd through `logSoftmax` + `nllLoss` rounds it:
+ * `g = fr(1/kept)`, `gS = fr(g / Σ e)`, `fr(gS · e_j)`, minus `g` at the target. `bad(v)` is
+ * called (and throws) for any other class index outside `[0, cols)`, before anything is written.
  *
  * @example
  * crossEntropySource();
@@ -216,12 +219,19 @@ export function crossEntropySource(): string {
     '"use strict";',
     "const fr = Math.fround;",
     "return function ce(L, G, X, T, rows, cols, bad) {",
-    "const gInv = fr(1 / rows);",
+    "let kept = 0;",
+    "for (let r = 0; r < rows; r++) {",
+    "const t = T[r];",
+    "if (t === -100) continue;",
+    "if (!(t >= 0 && t < cols && t === Math.floor(t))) bad(t);",
+    "kept++;",
+    "}",
+    "const gInv = fr(1 / kept);",
     "let total = 0;",
     "for (let r = 0; r < rows; r++) {",
     "const base = r * cols;",
     "const t = T[r];",
-    "if (!(t >= 0 && t < cols && t === Math.floor(t))) bad(t);",
+    "if (t === -100) { G.fill(0, base, base + cols); continue; }",
     "let m = -Infinity;",
     "for (let j = 0; j < cols; j++) { const v = X[base + j]; if (v > m || v !== v) m = v; }",
     "if (m === Infinity || m === -Infinity) m = 0;",
@@ -232,7 +242,7 @@ export function crossEntropySource(): string {
     "const gS = fr(gInv / fr(s));",
     "for (let j = 0; j < cols; j++) { const d = fr(gS * fr(Math.exp(fr(X[base + j] - m)))); G[base + j] = j === t ? fr(d - gInv) : d; }",
     "}",
-    "L[0] = fr(-fr(total) / rows);",
+    "L[0] = fr(-fr(total) / kept);",
     "};",
   ].join("\n");
 }

@@ -299,6 +299,45 @@ describe("compileStep", () => {
     expect(warn).toHaveBeenCalled();
   });
 
+  it("cross-entropy targets: -100 is ignored as eager ignores it; a bad class index throws eager's IndexError and changes nothing", () => {
+    torch.manualSeed(9);
+    const a = new src.MLP();
+    const b = new src.MLP();
+    b.loadStateDict(a.stateDict());
+    a.useKernels(null);
+    const optA = optim.SGD(a.parameters(), { lr: 0.1, momentum: 0.9 });
+    const optB = optim.SGD(b.parameters(), { lr: 0.1, momentum: 0.9 });
+    const ce = nn.CrossEntropyLoss();
+    const step = compileStep(b, ce, optB);
+    for (const t of [[3, -100, 7, 1, -100, 0], [2, 2, 9, 0, 5, 4], [-100, -100, -100, -100, -100, -100]]) {
+      const x = torch.randn(6, 784);
+      const y = torch.tensor(t, { dtype: "int64" });
+      optA.zeroGrad();
+      const l = ce(a(x), y);
+      l.backward();
+      optA.step();
+      const got = step(x, y);
+      if (Number.isNaN(l.item())) expect(got).toBeNaN();
+      else expect(got).toBe(l.item());
+      const pa = [...a.parameters()];
+      [...b.parameters()].forEach((p, i) => expect(p.data()).toEqual(pa[i]!.data()));
+    }
+    const before = [...b.parameters()].map((p) => p.data().slice());
+    const x = torch.randn(6, 784);
+    const y = torch.tensor([1, 2, 10, 0, 0, 0], { dtype: "int64" });
+    const eagerMsg = (() => {
+      try {
+        ce(a(x), y);
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return "";
+    })();
+    expect(eagerMsg).toBe("crossEntropy: target class indices must be in [0, 9], got 10");
+    expect(() => step(x, y)).toThrow(eagerMsg);
+    [...b.parameters()].forEach((p, i) => expect(p.data()).toEqual(before[i]));
+  });
+
   it("a logSoftmax head trains with nn.NLLLoss in one fused cross-entropy kernel, equal to eager bit for bit", () => {
     torch.manualSeed(5);
     const a = new src.LogProbs();
