@@ -10,10 +10,9 @@
  * has its other passes under `<name>.<part>`. Every text starts with its `// typetorch:<kind>`
  * line, which tells `runtime/lowerLaunch.ts` how to bind the launch.
  */
-import {
-  channelSumWgsl, col2imWgsl, colSumWgsl, fusedElementwiseWgsl, gemmWgsl, im2colWgsl, maxPoolWgsl, maxUnpoolAddWgsl, softmaxLastDimWgsl, tagWgsl, wgslF32,
-  windowAvgAdjointWgsl, windowAvgWgsl,
-} from "../runtime/codegen/wgsl.js";
+import { wgslF32 } from "../runtime/codegen/wgsl.js";
+import { col2imWgsl, im2colWgsl, maxPoolWgsl, maxUnpoolAddWgsl, windowAvgAdjointWgsl, windowAvgWgsl } from "../runtime/codegen/wgslConv.js";
+import { channelSumWgsl, colSumWgsl, fusedElementwiseWgsl, gemmWgsl, softmaxLastDimWgsl, tagWgsl } from "../runtime/codegen/wgslFused.js";
 import type { Act, Fused, Group, Operand } from "./fuse.js";
 import { ACTS } from "./fuse.js";
 import { opWgsl } from "./kernels.js";

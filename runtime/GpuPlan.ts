@@ -282,43 +282,32 @@ export function freshTensor(be: WebGPUBackend, shape: readonly number[]): AnyTen
 }
 
 /**
- * The backend's error buffer and a way to register a reporter for it (see {@link errorChannel}).
+ * Where a kernel a plan records reports a bad index (see {@link errorChannel}).
  *
  * @example
- * const id = channel.register((v) => new IndexError(`bad index ${v}`)); // the kernel's error-id word
+ * const ch: ErrorChannel = errorChannel(be, report);
+ * plan.dispatches.push({ ..., storages: [...buffers, ch.buffer], words: [...words, ch.id] });
  */
 export interface ErrorChannel {
-  buffer: GPUBuffer;
-  /** A new reporter id: the next readback throws `report(v)` if a kernel stored it with `v`. */
-  register(report: (v: number) => Error): number;
-  /** Whether `id` still names `report` (the backend forgets its reporters at every readback). */
-  has(id: number, report: (v: number) => Error): boolean;
+  /** The backend's error buffer: the kernel's `ERR` binding. */
+  readonly buffer: GPUBuffer;
+  /** The reporter id the kernel stores with a bad value (its error-id parameter word). */
+  readonly id: number;
 }
 
 /**
- * The eager index kernels' error channel (`errBuffer` and the reporters of backend/webgpu.ts),
- * for a kernel recorded outside the backend's own batches: the backend has no public hook for
- * that, so its private fields are read here — checked, so a backend that changes them makes the
- * step run op by op (PlanError) rather than report nothing. A kernel binds `buffer` and stores
- * `register(report)`'s id with the bad value (`tt_bad` of `codegen/wgsl.ts`); the next readback
- * throws `report(value)`.
+ * The eager index kernels' error channel for a kernel recorded in a plan (outside the backend's
+ * own batches), through the backend's `bindErrorReporter`: the kernel binds `buffer` and stores
+ * `id` with the bad value (`tt_bad` of `codegen/wgsl.ts`); the next readback throws
+ * `report(value)`. The backend forgets its reporters at every readback: call this again before
+ * each submit with the id in use as `keep`, and rewrite the kernel's words when the id changed.
  *
  * @example
- * const err = errorChannel(be);
- * plan.dispatches.push({ ..., storages: [...buffers, err.buffer] });
+ * let ch = errorChannel(be, report);               // when the plan is built
+ * ch = errorChannel(be, report, ch.id);            // before each submit
  */
-export function errorChannel(be: WebGPUBackend): ErrorChannel {
-  const b = be as unknown as { errBuffer?: GPUBuffer; reporters?: Map<number, (v: number) => Error>; nextReporter?: number };
-  if (!b.errBuffer || !(b.reporters instanceof Map) || typeof b.nextReporter !== "number") throw new PlanError("the webgpu backend has no error buffer to report bad class indices through");
-  return {
-    buffer: b.errBuffer,
-    register: (report) => {
-      const id = b.nextReporter!++;
-      b.reporters!.set(id, report);
-      return id;
-    },
-    has: (id, report) => b.reporters!.get(id) === report,
-  };
+export function errorChannel(be: WebGPUBackend, report: (v: number) => Error, keep?: number): ErrorChannel {
+  return be.bindErrorReporter(report, keep);
 }
 
 const warned = new Set<string>();

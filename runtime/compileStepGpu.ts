@@ -14,7 +14,9 @@ import { IndexError } from "../types/errors.js";
 import { classRangeMsg } from "../types/loss.js";
 import type { DeviceStorage } from "./backend/Backend.js";
 import { type GpuStorage, type WebGPUBackend, hasWebgpuBackend, webgpuBackend } from "./backend/webgpu.js";
-import { adamStepWgsl, compiledWgslKind, crossEntropyWgsl, paramWord, sgdStepWgsl } from "./codegen/wgsl.js";
+import { paramWord } from "./codegen/wgsl.js";
+import { compiledWgslKind } from "./codegen/wgslFused.js";
+import { adamStepWgsl, crossEntropyWgsl, sgdStepWgsl } from "./codegen/wgslStep.js";
 import { type ModelProgram, bindDims, evalDim, kernelsOf } from "./compiled.js";
 import { forwardDispatches } from "./compiledGpu.js";
 import { GpuPlan, bindable, envKey, errorChannel, freshTensor, gpuBuffer, gpuStats, resolver, submit, warnOnce } from "./GpuPlan.js";
@@ -106,8 +108,10 @@ const f32 = (v: number) => paramWord(v, "f32");
  * buffers; Adam's moments on webgpu and its step counts on the CPU, as eager keeps them) is its
  * own, so eager and compiled steps mix. The loss: `nn.CrossEntropyLoss()` (mean, default
  * options) or `crossEntropy`; for a model that ends in `logSoftmax(-1)`, `nn.NLLLoss()` or
- * `nllLoss`, fused with that logSoftmax (as `compileStep`). A class index outside `[0, classes)`
- * (the ignore index −100 included, as `compileStep` rejects it) is an `IndexError` at the next
+ * `nllLoss`, fused with that logSoftmax (as `compileStep`). A target equal to the default
+ * `ignoreIndex` −100 is skipped as eager skips it: the mean is over the kept targets, an ignored
+ * row gets a zero gradient, and a batch with every target ignored gives a NaN loss and zero
+ * gradients. Any other class index outside `[0, classes)` is an `IndexError` at the next
  * readback, as eager's on webgpu, and its row adds nothing to the update. Runs op by op (warning
  * once) for anything else: other losses or optimizers, a program without a compiled backward or
  * WGSL, inputs that don't fit.
@@ -251,17 +255,21 @@ export function compileStepGpu(model: ModuleBase, lossFn: unknown, optimizer: Op
     for (const g of grads.values()) outside.push(() => g._gpu);
     for (const q of params.values()) outside.push(...stateStorages(q));
     const plan = new GpuPlan(be, prog, env, outside);
+    const [rows, cols] = outShape as [number, number];
     try {
-      const err = errorChannel(be);
+      // The IndexError a bad class index becomes at the next readback (the message eager's CPU check writes).
+      const report = deferredIndexError((v) => {
+        throw new IndexError(classRangeMsg(head ? "nllLoss" : "crossEntropy", cols - 1, v));
+      });
+      const err = errorChannel(be, report);
       const inputLen = prog.input.reduce<number>((x, d) => x * evalDim(d, env), 1);
       const input = plan.buffer(inputLen * 4, `${prog.name} input`);
       const resolve = resolver(plan, input, params, grads);
       plan.add(prog.forward, (_, i) => `g${i}`, resolve);
-      const [rows, cols] = outShape as [number, number];
       const target = plan.buffer(rows * 4, `${prog.name} target`);
       const loss = plan.buffer(4, `${prog.name} loss`);
       const ceSlot = plan.dispatches.length;
-      plan.dispatches.push({ text: crossEntropyWgsl(), label: `compiled ${prog.name} cross-entropy`, storages: [loss, plan.named(prog.backward!.grad), plan.named(head ? head.logSoftmax : prog.output.buf), target, err.buffer], words: [rows, cols, 0], groups: [1, 1, 1] });
+      plan.dispatches.push({ text: crossEntropyWgsl(), label: `compiled ${prog.name} cross-entropy`, storages: [loss, plan.named(prog.backward!.grad), plan.named(head ? head.logSoftmax : prog.output.buf), target, err.buffer], words: [rows, cols, err.id], groups: [1, 1, 1] });
       plan.add(prog.backward!.launches, (l) => l.kernel, resolve);
       const dummy = plan.buffer(4, `${prog.name} no optimizer state`);
       const updates: Update[] = [];
@@ -282,10 +290,7 @@ export function compileStepGpu(model: ModuleBase, lossFn: unknown, optimizer: Op
         }
       });
       plan.finish();
-      const report = deferredIndexError((v) => {
-        throw new IndexError(classRangeMsg(head ? "nllLoss" : "crossEntropy", cols - 1, v));
-      });
-      return { plan, input, inputLen, target, rows, cols, loss, ceSlot, report, reportId: -1, updates };
+      return { plan, input, inputLen, target, rows, cols, loss, ceSlot, report, reportId: err.id, updates };
     } catch (e) {
       plan.destroy();
       throw e;
@@ -362,11 +367,11 @@ export function compileStepGpu(model: ModuleBase, lossFn: unknown, optimizer: Op
     setUpdateWords(sp);
     // A bad class index is reported through the backend's error buffer, as eager's crossEntropy
     // on webgpu reports its (gather's): an IndexError at the next readback. The backend forgets its
-    // reporters at every readback: the id is registered anew only then.
-    const ch = errorChannel(be);
-    if (!ch.has(sp.reportId, sp.report)) {
-      sp.reportId = ch.register(sp.report);
-      sp.plan.setWords(sp.ceSlot, [sp.rows, sp.cols, sp.reportId]);
+    // reporters at every readback: the id is registered anew (and the loss kernel's words rewritten) only then.
+    const id = errorChannel(be, sp.report, sp.reportId).id;
+    if (id !== sp.reportId) {
+      sp.reportId = id;
+      sp.plan.setWords(sp.ceSlot, [sp.rows, sp.cols, id]);
     }
     const xc = x.contiguous();
     const yc = y.contiguous();

@@ -2,7 +2,7 @@
  * Lowering of one launch of a compiled program (the JS kernel's arguments, `runtime/compiled.ts`)
  * into WebGPU dispatches: which WGSL text, which buffers in binding order, which parameter words
  * and which grid. The WGSL kind on the text's first line (`// typetorch:linear`, see
- * `CompiledWgslKind` in `codegen/wgsl.ts`) says how to read the arguments — by the signature of
+ * `CompiledWgslKind` in `codegen/wgslFused.ts`) says how to read the arguments — by the signature of
  * the JS kernel of that kind (`codegen/fused.ts`, `codegen/jsConv.ts`, `codegen/fusedConv.ts`) —
  * so the program needs no second launch list for the GPU. A launch the GPU runs in several
  * passes (a convolution: im2col, then the GEMM; its backward: up to six) finds its other texts
@@ -11,7 +11,8 @@
  * @example
  * const ds = lowerLaunch({ key: "g0", kernel: "linear_relu", label, main, part, arg, constant, colSum, poolGeom });
  */
-import { WORKGROUP, compiledWgslKind } from "./codegen/wgsl.js";
+import { WORKGROUP } from "./codegen/wgsl.js";
+import { compiledWgslKind } from "./codegen/wgslFused.js";
 
 const MAX_GROUPS = 65535;
 

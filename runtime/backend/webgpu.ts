@@ -243,6 +243,28 @@ export class WebGPUBackend implements DeviceBackend {
     this.stats.dispatched++;
   }
 
+  /**
+   * The error channel for a kernel recorded outside this backend's batches (a compiled program's
+   * `GpuPlan`, submitted in its own command encoder): the error buffer to bind as the kernel's
+   * `ERR`, and the reporter id the kernel stores with a bad value (`tt_bad` of
+   * `codegen/wgsl.ts`), so the next readback throws `report(value)` as it does for the backend's
+   * own index kernels. Reporters last until the next readback (which forgets them all); `keep`,
+   * an id an earlier call returned, is returned again while it still names `report`, so a
+   * recorded kernel's parameter words need rewriting only after a readback.
+   *
+   * @internal for `runtime/GpuPlan.ts` (`errorChannel`)
+   * @example
+   * const ch = be.bindErrorReporter((v) => new IndexError(`bad class ${v}`));
+   * // bind ch.buffer as the kernel's last storage, write ch.id into its error-id word; before a later submit:
+   * if (be.bindErrorReporter(report, ch.id).id !== ch.id) rewriteWords();
+   */
+  bindErrorReporter(report: (v: number) => Error, keep?: number): { buffer: GPUBuffer; id: number } {
+    if (keep !== undefined && this.reporters.get(keep) === report) return { buffer: this.errBuffer, id: keep };
+    const id = this.nextReporter++;
+    this.reporters.set(id, report);
+    return { buffer: this.errBuffer, id };
+  }
+
   /** Submits the queued batch (parameters first, then the commands). */
   flush(): void {
     this.endPass();

@@ -10,7 +10,7 @@ import { DeviceError, DTypeError, IndexError } from "../../types/errors.js";
 import type { Device, DeviceKernel, DeviceStorage } from "../backend/Backend.js";
 import { webgpuBackend } from "../backend/webgpu.js";
 import { inputNames } from "../codegen/js.js";
-import * as W from "../codegen/wgsl.js";
+import * as W from "../codegen/wgslOps.js";
 import { type DType, isFloating } from "../dtype.js";
 import { Tensor } from "../Tensor.js";
 import type { ElementwiseOpDef, ReduceOpDef } from "./defineOp.js";

@@ -7,7 +7,8 @@
  * Whatever doesn't fit falls back to eager with a one-time warning. Then the compiled training
  * step on WebGPU (forward, cross-entropy, backward, update in one command encoder) against the JS
  * compileStep: Linear chains and the CNNs (conv, max/avg pooling backward), SGD and Adam/AdamW;
- * and a bad class index as an IndexError at readback.
+ * a bad class index as an IndexError at readback; targets of the default ignoreIndex (-100)
+ * skipped as eager skips them (all ignored: a NaN loss, zero gradients).
  */
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -341,6 +342,53 @@ describe.skipIf(noGpu)("compileStepGpu reports a bad class index", () => {
     for (const q of m.parameters()) expect(Array.from((await (q as AnyTensor).dataAsync()) as Float32Array).every(Number.isFinite)).toBe(true);
     const ok = await step(x, torch.tensor([1, 2, 3, 0]).to("webgpu") as AnyTensor).itemAsync();
     expect(Number.isFinite(ok)).toBe(true);
+  });
+});
+
+describe.skipIf(noGpu)("compileStepGpu skips targets of the default ignoreIndex (-100)", () => {
+  it("as eager on webgpu: the mean over kept targets, zero gradient rows; all ignored: NaN loss, zero gradients, parameters unchanged", async () => {
+    const progs = programs();
+    torch.manualSeed(18);
+    const gpuM = new mlpSrc.MLP() as unknown as Model;
+    const eagerM = new mlpSrc.MLP() as unknown as Model;
+    eagerM.loadStateDict(gpuM.stateDict());
+    gpuM.useKernels(compiled.defineKernels(progs.get("MLP")!)).to("webgpu");
+    eagerM.to("webgpu");
+    // plain SGD without momentum: a zero gradient leaves a parameter exactly as it was
+    const step = compileStepGpu(gpuM, nn.CrossEntropyLoss(), optim.SGD(gpuM.parameters(), { lr: 0.1 }));
+    const eagerOpt = optim.SGD(eagerM.parameters(), { lr: 0.1 });
+    const eagerStep = (x: AnyTensor, y: AnyTensor): AnyTensor => {
+      eagerOpt.zeroGrad();
+      const loss = (nn.CrossEntropyLoss() as unknown as (a: AnyTensor, b: AnyTensor) => AnyTensor)(call(eagerM, x), y);
+      loss.backward();
+      eagerOpt.step();
+      return loss;
+    };
+    const x = torch.randn(6, 784).to("webgpu") as AnyTensor;
+    const s0 = gpuStats.steps;
+    for (const targets of [[1, -100, 3, -100, 9, 0], [-100, 4, 4, 2, -100, -100]]) {
+      const y = torch.tensor(targets).to("webgpu") as AnyTensor;
+      const got = (await step(x, y).itemAsync()) as number;
+      const want = (await eagerStep(x, y).itemAsync()) as number;
+      expect(Math.abs(got - want), `wgsl ${got}, eager ${want}`).toBeLessThan(1e-4 * (1 + Math.abs(want)));
+    }
+    expect(gpuStats.steps - s0, "both steps ran compiled").toBe(2);
+    const eagerParams = new Map(eagerM.namedParameters());
+    for (const [key, q] of gpuM.namedParameters()) {
+      const e = eagerParams.get(key)!;
+      await close((await (e as AnyTensor).cpuAsync()) as AnyTensor, q as AnyTensor, 2e-5);
+      await close((await (e.grad as AnyTensor).cpuAsync()) as AnyTensor, q.grad as AnyTensor, 2e-5);
+    }
+
+    const before = await Promise.all([...gpuM.parameters()].map(async (q) => Array.from((await (q as AnyTensor).dataAsync()) as Float32Array)));
+    const loss = (await step(x, torch.tensor([-100, -100, -100, -100, -100, -100]).to("webgpu") as AnyTensor).itemAsync()) as number;
+    expect(gpuStats.steps - s0).toBe(3);
+    expect(loss).toBeNaN();
+    const params = [...gpuM.parameters()];
+    for (let i = 0; i < params.length; i++) {
+      expect(Array.from((await (params[i] as AnyTensor).dataAsync()) as Float32Array)).toEqual(before[i]);
+      expect(Array.from((await (params[i]!.grad as AnyTensor).dataAsync()) as Float32Array).every((v) => v === 0)).toBe(true);
+    }
   });
 });
 
