@@ -39,9 +39,9 @@ const GO = 0; // sequence number of the last job posted
 const DONE = 1; // sequence number of the last job finished
 const READY = 2; // 1 once the worker has instantiated the module, -1 if it failed
 const ERR = 3; // 1 if the last job threw
-const ARGS = 4; // the kernel's i32 arguments
+const SPIN = 4; // loads the worker spins after the last job before it sleeps (set per job)
+const ARGS = 5; // the kernel's i32 arguments
 const MAX_ARGS = 16;
-const SPIN = 20000; // loads the worker spins (~20–40 µs) before it sleeps
 
 // The worker: plain CommonJS, evaluated (no file to resolve, works under tsx and from dist/).
 const WORKER_SOURCE = `
@@ -59,9 +59,12 @@ Atomics.notify(c, ${READY});
 let seq = 0;
 const a = new Array(nargs);
 while (kernel) {
-  // Back-to-back products (a training step) come within microseconds: spin a little before
-  // sleeping, as waking from Atomics.wait takes tens of microseconds.
-  for (let i = 0; i < ${SPIN} && Atomics.load(c, ${GO}) === seq; i++);
+  // Back-to-back products (a compiled training step) come within microseconds: spin a little
+  // before sleeping, as waking from Atomics.wait takes tens of microseconds. Only when the caller
+  // asks: where JS work runs between products (eager), a spinning worker slows the main thread
+  // (measured: eager MLP training 20% slower with a 20k-load spin, even with the other core idle).
+  const spin = c[${SPIN}];
+  for (let i = 0; i < spin && Atomics.load(c, ${GO}) === seq; i++);
   if (Atomics.load(c, ${GO}) === seq) Atomics.wait(c, ${GO}, seq);
   seq = Atomics.load(c, ${GO});
   for (let i = 0; i < nargs; i++) a[i] = c[${ARGS} + i];
@@ -132,9 +135,13 @@ export class KernelWorker {
     return r === 1;
   }
 
-  /** Posts one call of the kernel with `args` (i32s); `finish()` must follow. */
-  start(args: readonly number[]): void {
+  /**
+   * Posts one call of the kernel with `args` (i32s); `finish()` must follow. Afterwards the worker
+   * spins `spin` loads (~1–2 ns each) waiting for the next call before it sleeps.
+   */
+  start(args: readonly number[], spin = 0): void {
     for (let i = 0; i < this.nargs; i++) this.ctrl[ARGS + i] = args[i]! | 0;
+    this.ctrl[SPIN] = spin;
     this.seq = (this.seq + 1) | 0;
     this.pending = true;
     Atomics.store(this.ctrl, GO, this.seq);

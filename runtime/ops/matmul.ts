@@ -62,9 +62,17 @@ const gemmModule = () => gemmWasm(wasm.shared, wasm.relaxed);
  * `backend/threads.ts` has them (the columns of C halved at a multiple of NR, so every element is
  * summed in the same order as on one thread: the result is the same bit for bit). Below it the
  * hand-off (waking the worker, ~10–50 µs) costs more than the second core saves: measured on
- * 2 cores, 96³ (0.9 M) is about even, 128³ 1.3×, 256³ 1.6×, 512³ and up 1.8–1.9×.
+ * 2 cores, 96³ (0.9 M) is about even, 128³ 1.3×, 256³ 1.6×, 512³ and up 1.8–1.9×. `spin`: how
+ * many loads the worker spins after a product, waiting for the next, before it sleeps — 0 for
+ * eager code (JS work runs between products), raised by compiled steps, whose products come
+ * back to back. A worker that sleeps between products (spin 0) is woken for products of at
+ * least {@link COLD_MIN_MACS} only: on the 2-vCPU VM this was tuned on a wake-up costs ~0.1 ms,
+ * and eager MLP training ran ~20% slower when every product over `minMacs` paid it.
  */
-export const gemmThreads = { minMacs: 1 << 20 };
+export const gemmThreads = { minMacs: 1 << 20, spin: 0 };
+
+/** The smallest product (multiply-adds) worth waking a sleeping GEMM worker for (256³). */
+export const COLD_MIN_MACS = 1 << 24;
 
 /** Index range [lo, hi) of `data` that strided matrices at `offs` (m×k, strides rs, cs) touch. */
 function span(offs: readonly number[], rows: number, cols: number, rs: number, cs: number): [number, number] {
@@ -119,7 +127,8 @@ export function wasmSgemm(
   const pCs = cRes < 0 ? wasm.reserve(m * n) : 0;
   const key = gemmKey();
   // The worker's half: columns [n0, n) of every product, with scratch of its own.
-  const worker = m * k * n >= gemmThreads.minMacs && n >= 2 * blk.NR ? wasm.worker(key, gemmModule, "gemm", 14) : null;
+  const minMacs = gemmThreads.spin > 0 ? gemmThreads.minMacs : Math.max(gemmThreads.minMacs, COLD_MIN_MACS);
+  const worker = m * k * n >= minMacs && n >= 2 * blk.NR ? wasm.worker(key, gemmModule, "gemm", 14) : null;
   const n0 = worker ? Math.ceil(n / 2 / blk.NR) * blk.NR : n;
   let wAp = 0, wBp = 0, wT = 0;
   if (worker) {
@@ -133,7 +142,7 @@ export function wasmSgemm(
     const pb = pB + 4 * bOffs[t]!;
     const pC = cRes < 0 ? pCs : cRes + 4 * cOffs[t]!;
     if (worker) {
-      worker.start([pa, sam, sak, pb + 4 * n0 * sbn, sbk, sbn, pC + 4 * n0, n, m, k, n - n0, wAp, wBp, wT]);
+      worker.start([pa, sam, sak, pb + 4 * n0 * sbn, sbk, sbn, pC + 4 * n0, n, m, k, n - n0, wAp, wBp, wT], gemmThreads.spin);
       try {
         wasm.run(key, gemmModule, "gemm", [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, n0, pAp, pBp, pT]);
       } finally {

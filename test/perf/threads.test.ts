@@ -15,14 +15,15 @@ let seed = 777;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
 const randArr = (n: number) => Float32Array.from({ length: n }, rnd);
 
-/** Runs `fn` with the thread threshold at `minMacs`. */
+/** Runs `fn` with the thread threshold at `minMacs`, the worker kept hot (as compiled steps do) so that threshold applies. */
 function withThreshold<T>(minMacs: number, fn: () => T): T {
-  const prev = gemmThreads.minMacs;
+  const prev = { ...gemmThreads };
   gemmThreads.minMacs = minMacs;
+  gemmThreads.spin = 1000;
   try {
     return fn();
   } finally {
-    gemmThreads.minMacs = prev;
+    Object.assign(gemmThreads, prev);
   }
 }
 
