@@ -61,6 +61,28 @@ function rate(step: () => void, batch: number, warmupMs: number, sampleMs: numbe
   return rates[rates.length >> 1]!;
 }
 
+/**
+ * Like {@link rate} for several configurations at once, their samples taken round-robin (each
+ * `enter()`s its settings first), so load changes on a shared machine and heap growth hit them
+ * alike; median samples/s of each.
+ */
+function ratesInterleaved(runs: readonly { step: () => void; enter: () => void }[], batch: number, warmupMs: number, sampleMs: number, samples: number): number[] {
+  const window = (r: (typeof runs)[number], ms: number) => {
+    r.enter();
+    const t0 = performance.now();
+    let k = 0;
+    do {
+      r.step();
+      k++;
+    } while (performance.now() - t0 < ms);
+    return (k * batch) / ((performance.now() - t0) / 1000);
+  };
+  for (const r of runs) window(r, warmupMs);
+  const all = runs.map(() => [] as number[]);
+  for (let s = 0; s < samples; s++) runs.forEach((r, i) => all[i]!.push(window(r, sampleMs)));
+  return all.map((v) => v.sort((a, b) => a - b)[v.length >> 1]!);
+}
+
 // The bench's models, compiled in memory from bench/models.ts by this checkout's compiler.
 let programs: Record<Model, ReturnType<typeof compiled.defineKernels>> | undefined;
 function kernelsFor(kind: Model) {
@@ -176,7 +198,7 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
   const X = Float32Array.from(xt.data() as ArrayLike<number>);
   const Y = Int32Array.from(Array.from(yt.data() as ArrayLike<number | bigint>, Number));
   const N = Y.length;
-  const T = o.quick ? { warm: 100, sample: 300, samples: 1 } : { warm: 1000, sample: 2000, samples: 3 };
+  const T = o.quick ? { warm: 100, sample: 300, samples: 1 } : { warm: 500, sample: 1000, samples: 5 };
   const rows: TrainingResult["rows"] = { mlp: {}, cnn: {} };
   const checks: TrainingResult["checks"] = [];
 
@@ -205,22 +227,30 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
     const bs = BATCH[kind];
     const nb = Math.floor(N / bs);
     // Eager and compiled, each with one GEMM thread, then two where backend/threads.ts has them,
-    // then with the plain-JS kernels only (the fallback where there is no WebAssembly SIMD).
+    // then with the plain-JS kernels only (the fallback where there is no WebAssembly SIMD);
+    // samples taken round-robin.
     const minMacs = gemmThreads.minMacs;
     const wasmOn = wasm.available;
     const configs = [["typetorch", false, 1], ["typetorch2", false, 2], ["typetorchJs", false, 0], ["compiled", true, 1], ["compiled2", true, 2], ["compiledJs", true, 0]] as const;
-    for (const [engine, compile, threads] of configs) {
-      if ((threads === 2 && !wasm.shared) || (threads === 0 && (!wasmOn || o.quick))) continue;
-      gemmThreads.minMacs = threads === 2 ? minMacs : Infinity;
-      wasm.available = threads > 0 && wasmOn;
-      try {
-        const t = typetorchTrainer(kind, X, Y, nb, 0, compile);
-        rows[kind][engine] = { samplesPerS: rate(t.step, bs, T.warm, T.sample, T.samples), lastLoss: t.loss() };
-        o.log(`  train ${kind}: typetorch ${engineLabel[engine]}: ${rows[kind][engine]!.samplesPerS!.toFixed(0)} samples/s`);
-      } finally {
-        gemmThreads.minMacs = minMacs;
-        wasm.available = wasmOn;
-      }
+    const runs = configs
+      .filter(([, , threads]) => !((threads === 2 && !wasm.shared) || (threads === 0 && (!wasmOn || o.quick))))
+      .map(([engine, compile, threads]) => {
+        const enter = () => {
+          gemmThreads.minMacs = threads === 2 ? minMacs : Infinity;
+          wasm.available = threads > 0 && wasmOn;
+        };
+        enter();
+        return { engine, enter, trainer: typetorchTrainer(kind, X, Y, nb, 0, compile) };
+      });
+    try {
+      const rates = ratesInterleaved(runs.map((r) => ({ step: r.trainer.step, enter: r.enter })), bs, T.warm, T.sample, T.samples);
+      runs.forEach((r, i) => {
+        rows[kind][r.engine] = { samplesPerS: rates[i]!, lastLoss: r.trainer.loss() };
+        o.log(`  train ${kind}: typetorch ${engineLabel[r.engine]}: ${rates[i]!.toFixed(0)} samples/s`);
+      });
+    } finally {
+      gemmThreads.minMacs = minMacs;
+      wasm.available = wasmOn;
     }
   }
   const mem1 = process.memoryUsage();
