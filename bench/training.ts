@@ -104,6 +104,23 @@ function makeModel(kind: Model) {
 
 type AnyT = { shape: readonly number[]; item(): unknown; backward(): void };
 
+// Pre-sliced batches, shared by the typetorch trainers of one model (they only read them).
+const sliced = new Map<string, (readonly [unknown, unknown])[]>();
+function typetorchBatches(kind: Model, X: Float32Array, Y: Int32Array, nb: number): (readonly [unknown, unknown])[] {
+  const key = `${kind}:${nb}:${X.length}`;
+  let b = sliced.get(key);
+  if (!b) {
+    const bs = BATCH[kind];
+    const shape = kind === "mlp" ? [bs, 784] : [bs, 1, 28, 28];
+    b = Array.from({ length: nb }, (_, i) => [
+      (torch.tensor(X.subarray(i * bs * 784, (i + 1) * bs * 784) as never) as unknown as { reshape(s: number[]): unknown }).reshape(shape),
+      torch.tensor(Array.from(Y.subarray(i * bs, (i + 1) * bs)), { dtype: "int64" } as never),
+    ] as const);
+    sliced.set(key, b);
+  }
+  return b;
+}
+
 /** typetorch training step over pre-sliced batches: eager (op by op), or `compileStep` on the compiled kernels. */
 function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0, compile = false) {
   torch.manualSeed(seed);
@@ -118,11 +135,7 @@ function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: numbe
   }
   const run = model as unknown as (x: unknown) => unknown;
   const bs = BATCH[kind];
-  const shape = kind === "mlp" ? [bs, 784] : [bs, 1, 28, 28];
-  const batches = Array.from({ length: nb }, (_, i) => [
-    (torch.tensor(X.subarray(i * bs * 784, (i + 1) * bs * 784) as never) as unknown as { reshape(s: number[]): unknown }).reshape(shape),
-    torch.tensor(Array.from(Y.subarray(i * bs, (i + 1) * bs)), { dtype: "int64" } as never),
-  ] as const);
+  const batches = typetorchBatches(kind, X, Y, nb);
   let i = 0;
   let last = NaN;
   return {
