@@ -116,3 +116,48 @@ function stepOf(n: NodeOf<"unary"> | NodeOf<"scalar"> | NodeOf<"binary">, a: Ope
 export function forwardLaunches(f: Fused): number {
   return f.groups.filter((g) => g.kind !== "view").length;
 }
+
+/**
+ * The group that produces each value, and `root(v)`: the value a view chain starting at `v`
+ * reads (views share their source's buffer).
+ *
+ * @example
+ * const { producer, root } = producersOf(fuse(graph));
+ */
+export function producersOf(f: Fused): { producer: Map<number, Group>; root: (v: number) => number } {
+  const producer = new Map<number, Group>();
+  for (const g of f.groups) producer.set(g.out, g);
+  const root = (v: number): number => {
+    let r = v;
+    for (let p = producer.get(r); p?.kind === "view"; p = producer.get(r)) r = p.x;
+    return r;
+  };
+  return { producer, root };
+}
+
+/**
+ * The values downstream of a parameter (by their roots): only they need a gradient, so a
+ * layer's ∂input is skipped where its input is not among them.
+ *
+ * @example
+ * const needed = gradientNeeded(f, producersOf(f).root);
+ */
+export function gradientNeeded(f: Fused, root: (v: number) => number): Set<number> {
+  const needed = new Set<number>();
+  for (const g of f.groups) {
+    if (g.kind === "view") continue;
+    const ins = g.kind === "ew" ? g.inputs : [g.x];
+    if (g.kind === "linear" || g.kind === "conv" || ins.some((v) => needed.has(root(v)))) needed.add(g.out);
+  }
+  return needed;
+}
+
+/**
+ * The activation of a group that is one activation alone (`x.relu()` after a pool, say), else null.
+ *
+ * @example
+ * singleAct(group); // "relu"
+ */
+export function singleAct(g: Group): Act | null {
+  return g.kind === "ew" && g.steps.length === 1 && !g.steps[0]!.b && ACTS.includes(g.steps[0]!.fn) ? (g.steps[0]!.fn as Act) : null;
+}

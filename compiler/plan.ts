@@ -9,7 +9,7 @@
 import type { DimExpr, Launch, LaunchArg, ModelProgram } from "../runtime/compiled.js";
 import type { Diagnostic } from "./diagnostics.js";
 import type { Act, Fused, Group } from "./fuse.js";
-import { ACTS } from "./fuse.js";
+import { gradientNeeded, producersOf, singleAct } from "./fuse.js";
 import type { Dim, Graph } from "./ir.js";
 import { numel, useCounts } from "./ir.js";
 import { actBackwardKernel, avgPoolKernel, convKernel, ewKernel, maxPoolKernel, linearGradKernel, linearInputGradKernel, linearKernel, softmaxKernel } from "./kernels.js";
@@ -54,13 +54,7 @@ const none: LaunchArg = { none: true };
 export function planProgram(f: Fused, opts: PlanOptions): Planned {
   const g = f.graph;
   const node = (v: number) => g.nodes[v]!;
-  const producer = new Map<number, Group>();
-  for (const gr of f.groups) producer.set(gr.out, gr);
-  const root = (v: number): number => {
-    let r = v;
-    for (let p = producer.get(r); p?.kind === "view"; p = producer.get(r)) r = p.x;
-    return r;
-  };
+  const { producer, root } = producersOf(f);
   const buffers: { id: string; size: DimExpr }[] = [];
   const addBuf = (id: string, size: DimExpr): LaunchArg => {
     if (!buffers.some((b) => b.id === id)) buffers.push({ id, size });
@@ -172,7 +166,6 @@ function planBackward(g: Graph, f: Fused, c: Ctx, unsupported: (why: string) => 
   if (g.params.length === 0) return null;
   const uses = useCounts(g);
   for (const [v, n] of uses) if (n > 1 && v !== g.output) return unsupported(`value ${v} is used ${n} times (only chains get a compiled backward)`), null;
-  const singleAct = (gr: Group): Act | null => (gr.kind === "ew" && gr.steps.length === 1 && !gr.steps[0]!.b && ACTS.includes(gr.steps[0]!.fn) ? (gr.steps[0]!.fn as Act) : null);
   // A logSoftmax over the last dim that ends the model is the loss's business: compileStep fuses
   // it with nn.NLLLoss into the softmax + cross-entropy kernel, so the backward starts at its input.
   const last = [...f.groups].reverse().find((gr) => gr.kind !== "view");
@@ -184,12 +177,7 @@ function planBackward(g: Graph, f: Fused, c: Ctx, unsupported: (why: string) => 
   if (c.node(c.root(g.output)).op === "input") return null;
 
   // Values downstream of a parameter: only they need a gradient (a layer's ∂X is skipped otherwise).
-  const needed = new Set<number>();
-  for (const gr of f.groups) {
-    if (gr.kind === "view") continue;
-    const ins = gr.kind === "ew" ? gr.inputs : [gr.x];
-    if (gr.kind === "linear" || gr.kind === "conv" || ins.some((v) => needed.has(c.root(v)))) needed.add(gr.out);
-  }
+  const needed = gradientNeeded(f, c.root);
   const needs = (v: number) => needed.has(c.root(v));
 
   const alias = new Map<number, LaunchArg>();

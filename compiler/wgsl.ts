@@ -13,8 +13,8 @@
 import { wgslF32 } from "../runtime/codegen/wgsl.js";
 import { col2imWgsl, im2colWgsl, maxPoolWgsl, maxUnpoolAddWgsl, windowAvgAdjointWgsl, windowAvgWgsl } from "../runtime/codegen/wgslConv.js";
 import { channelSumWgsl, colSumWgsl, fusedElementwiseWgsl, gemmWgsl, softmaxLastDimWgsl, tagWgsl } from "../runtime/codegen/wgslFused.js";
-import type { Act, Fused, Group, Operand } from "./fuse.js";
-import { ACTS } from "./fuse.js";
+import type { Act, Fused, Operand } from "./fuse.js";
+import { gradientNeeded, producersOf, singleAct } from "./fuse.js";
 import { opWgsl } from "./kernels.js";
 
 function operand(o: Operand): string {
@@ -74,7 +74,8 @@ export function wgslKernels(f: Fused): Record<string, string> {
       out[name] = g.node.mode === "max" ? tagWgsl("max_pool2d", maxPoolWgsl("f32")) : tagWgsl("avg_pool2d", windowAvgWgsl("f32"));
     } else if (g.kind === "ew") {
       out[name] = tagWgsl("ew", fusedElementwiseWgsl(g.inputs.length, g.steps.map((s) => opWgsl(s.fn, s.b ? [operand(s.a), operand(s.b)] : [operand(s.a)]))));
-      if (g.steps.length === 1 && !g.steps[0]!.b && ACTS.includes(g.steps[0]!.fn)) acts.add(g.steps[0]!.fn as Act);
+      const act = singleAct(g);
+      if (act) acts.add(act);
     } else out[name] = tagWgsl("softmax", softmaxLastDimWgsl(g.log));
   }
   // The backward's kernels (the layers `plan.ts` compiles a backward for, up to a trailing
@@ -109,25 +110,12 @@ const epilogue = (a: Act | null) => (a ? { epilogue: (g: string, y: string) => a
  */
 function cnnBackwardWgsl(f: Fused): Record<string, string> {
   const out: Record<string, string> = {};
-  const producer = new Map<number, Group>();
-  for (const g of f.groups) producer.set(g.out, g);
-  const root = (v: number): number => {
-    let r = v;
-    for (let p = producer.get(r); p?.kind === "view"; p = producer.get(r)) r = p.x;
-    return r;
-  };
-  // Values downstream of a parameter (`plan.ts`'s `needed`).
-  const needed = new Set<number>();
-  for (const g of f.groups) {
-    if (g.kind === "view") continue;
-    const ins = g.kind === "ew" ? g.inputs : [g.x];
-    if (g.kind === "linear" || g.kind === "conv" || ins.some((v) => needed.has(root(v)))) needed.add(g.out);
-  }
+  const { producer, root } = producersOf(f);
+  const needed = gradientNeeded(f, root);
   const producerAct = (v: number): Act | null => {
     const p = producer.get(root(v));
     if (!p || p.out !== root(v)) return null;
-    if (p.kind === "linear" || p.kind === "conv") return p.act;
-    return p.kind === "ew" && p.steps.length === 1 && !p.steps[0]!.b && ACTS.includes(p.steps[0]!.fn) ? (p.steps[0]!.fn as Act) : null;
+    return p.kind === "linear" || p.kind === "conv" ? p.act : singleAct(p);
   };
   // Whether the backward of the group reading `v` writes ∂v with v's producer activation folded in.
   const foldsProducerAct = (v: number) => f.groups.some((g) => (g.kind === "linear" || g.kind === "conv" || g.kind === "pool") && root(g.x) === v);
