@@ -17,7 +17,7 @@ import { type GpuStorage, type WebGPUBackend, hasWebgpuBackend, webgpuBackend } 
 import { paramWord } from "./codegen/wgsl.js";
 import { compiledWgslKind } from "./codegen/wgslFused.js";
 import { adamStepWgsl, crossEntropyWgsl, sgdStepWgsl } from "./codegen/wgslStep.js";
-import { type ModelProgram, bindDims, evalDim, kernelsOf } from "./compiled.js";
+import { type ModelProgram, bindDims, eagerStep, evalDim, kernelsOf } from "./compiled.js";
 import { forwardDispatches } from "./compiledGpu.js";
 import { GpuPlan, bindable, envKey, errorChannel, freshTensor, gpuBuffer, gpuStats, resolver, submit, warnOnce } from "./GpuPlan.js";
 import { PlanError, grid1 } from "./lowerLaunch.js";
@@ -123,14 +123,7 @@ const f32 = (v: number) => paramWord(v, "f32");
  * await loss.itemAsync();
  */
 export function compileStepGpu(model: ModuleBase, lossFn: unknown, optimizer: Optimizer<{ lr: number }, object>): CompiledGpuStep {
-  const eager = (x: AnyTensor, y: AnyTensor): AnyTensor => {
-    optimizer.zeroGrad();
-    const out = (model as unknown as (a: AnyTensor) => AnyTensor)(x);
-    const loss = (lossFn as (a: AnyTensor, b: AnyTensor) => AnyTensor)(out, y);
-    loss.backward();
-    optimizer.step();
-    return loss.detach() as AnyTensor;
-  };
+  const eager = (x: AnyTensor, y: AnyTensor): AnyTensor => eagerStep(model, lossFn, optimizer, x, y).detach() as AnyTensor;
   const kernels = kernelsOf(model);
   const p = kernels?.program;
   const isAdam = optimizer instanceof AdamBase;

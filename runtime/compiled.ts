@@ -435,13 +435,29 @@ interface SgdGroup {
   readonly bs: unknown[];
   readonly h: Float64Array;
   readonly hw: Float32Array;
-  readonly tab: Float32Array;
+  /** The WASM kernel's parameter table (rows of four i32), in the wasm memory; null where there is none. */
+  readonly tab: Int32Array | null;
+  /** The `wasm.alloc` block `tab` views: held so the block is not reused while the group lives. */
+  readonly tabBlock: Float32Array | null;
 }
 
-function sgdTerms(o: SGDOptimizer["paramGroups"][number], first: boolean): SgdTerms {
-  return { momentum: o.momentum !== 0, first, nesterov: o.nesterov, weightDecay: o.weightDecay !== 0, maximize: o.maximize, undamped: Math.fround(1 - o.dampening) === 1 };
+/** The terms an SGD group's update has this step, as bits: the key of {@link sgdKernels}. */
+function sgdBits(o: SGDOptimizer["paramGroups"][number], first: boolean): number {
+  return (o.momentum !== 0 ? 1 : 0) | (first ? 2 : 0) | (o.nesterov ? 4 : 0) | (o.weightDecay !== 0 ? 8 : 0) | (o.maximize ? 16 : 0) | (Math.fround(1 - o.dampening) === 1 ? 32 : 0);
 }
-const sgdKey = (t: SgdTerms): number => Object.values(t).reduce((k: number, b, i) => k | (Number(b) << i), 0);
+
+/** The SGD kernels (JS, and the WASM module's key and bytes) for a bit pattern of {@link sgdBits}, made once. */
+const sgdCache = new Map<number, { js: Fn; key: string; wasm: () => Uint8Array }>();
+function sgdKernels(bits: number) {
+  let k = sgdCache.get(bits);
+  if (!k) {
+    const t: SgdTerms = { momentum: (bits & 1) !== 0, first: (bits & 2) !== 0, nesterov: (bits & 4) !== 0, weightDecay: (bits & 8) !== 0, maximize: (bits & 16) !== 0, undamped: (bits & 32) !== 0 };
+    const shared = wasm.shared;
+    k = { js: kernelFn(sgdSource(t)), key: `sgd:${bits}${shared ? ":shared" : ""}`, wasm: () => sgdWasm(shared, t) };
+    sgdCache.set(bits, k);
+  }
+  return k;
+}
 
 function lossKind(fn: unknown): LossKind | string {
   if (fn === crossEntropy) return "crossEntropy";
@@ -456,6 +472,19 @@ function lossKind(fn: unknown): LossKind | string {
     return fn instanceof CrossEntropyLoss ? "crossEntropy" : fn instanceof NLLLoss ? "nll" : "mse";
   }
   return "the loss is not nn.CrossEntropyLoss/nn.NLLLoss/nn.MSELoss (or their functional forms) with the default options";
+}
+
+/**
+ * @internal The training step op by op — what compiled steps (`compileStep`, `compileStepGpu`) run
+ * when they can't run compiled; returns the loss tensor.
+ */
+export function eagerStep(model: ModuleBase, lossFn: unknown, optimizer: Optimizer<{ lr: number }, object>, x: AnyTensor, y: AnyTensor): AnyTensor {
+  optimizer.zeroGrad();
+  const out = (model as unknown as (a: AnyTensor) => AnyTensor)(x);
+  const loss = (lossFn as (a: AnyTensor, b: AnyTensor) => AnyTensor)(out, y);
+  loss.backward();
+  optimizer.step();
+  return loss;
 }
 
 /**
@@ -483,14 +512,7 @@ function lossKind(fn: unknown): LossKind | string {
  * const loss = step(x, labels);
  */
 export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optimizer<{ lr: number }, object>): CompiledStep {
-  const eager = (x: AnyTensor, y: AnyTensor): number => {
-    optimizer.zeroGrad();
-    const out = (model as unknown as (a: AnyTensor) => AnyTensor)(x);
-    const loss = (lossFn as (a: AnyTensor, b: AnyTensor) => AnyTensor)(out, y);
-    loss.backward();
-    optimizer.step();
-    return loss.item() as number;
-  };
+  const eager = (x: AnyTensor, y: AnyTensor): number => eagerStep(model, lossFn, optimizer, x, y).item() as number;
   const kernels = kernelsOf(model);
   const kind = lossKind(lossFn);
   let reason: string | undefined =
@@ -514,13 +536,6 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
   const lossBuf = new Float32Array(1);
   const lossFnK = kind === "mse" ? kernelFn(mseSource()) : kernelFn(crossEntropySource());
   const isAdam = optimizer instanceof AdamBase;
-  // SGD kernels specialised on which terms the update has (cached by their bit pattern).
-  const sgdKs = new Map<number, Fn>();
-  const sgdK = (t: SgdTerms): Fn => {
-    let f = sgdKs.get(sgdKey(t));
-    if (!f) sgdKs.set(sgdKey(t), (f = kernelFn(sgdSource(t))));
-    return f;
-  };
   const adamK = kernelFn(adamSource());
   const decoupled = optimizer instanceof AdamWOptimizer;
   const lossArgs: unknown[] = [];
@@ -621,43 +636,55 @@ export function compileStep(model: ModuleBase, lossFn: unknown, optimizer: Optim
         return { p, g: grad, b, first: true };
       });
       const n = entries.length;
-      return { entries, ps: new Array(n), gs: new Array(n), bs: new Array(n), h: new Float64Array(4), hw: planned(4), tab: planned(4 * n) };
+      const tab = wasm.alloc(4 * n);
+      return { entries, ps: new Array(n), gs: new Array(n), bs: new Array(n), h: new Float64Array(4), hw: planned(4), tab: tab && new Int32Array(tab.buffer, tab.byteOffset, 4 * n), tabBlock: tab };
     });
   };
 
   // One SGD launch over the entries of a group with the given `first`: the WASM SIMD kernel when
   // every array it touches is resident in the wasm memory, else the JS kernel (the same numbers).
+  // Nothing is allocated here: it runs every step.
   const sgdLaunch = (grp: SgdGroup, o: SGDOptimizer["paramGroups"][number], first: boolean): void => {
-    const terms = sgdTerms(o, first);
-    const sel = grp.entries.filter((e) => e.first === first);
-    if (sel.length === 0) return;
-    const tab = wasm.addressOf(grp.tab) >= 0 ? new Int32Array(grp.tab.buffer, grp.tab.byteOffset, 4 * sel.length) : null;
-    if (tab && sel.every((e) => isResident(e.p) && isResident(e.g) && (e.b === null || isResident(e.b)))) {
-      sel.forEach((e, r) => {
+    let count = 0;
+    let resident = grp.tab !== null;
+    for (const e of grp.entries) {
+      if (e.first !== first) continue;
+      count++;
+      if (resident && !(isResident(e.p) && isResident(e.g) && (e.b === null || isResident(e.b)))) resident = false;
+    }
+    if (count === 0) return;
+    const k = sgdKernels(sgdBits(o, first));
+    let r = 0;
+    if (resident) {
+      const tab = grp.tab!;
+      for (const e of grp.entries) {
+        if (e.first !== first) continue;
         tab[4 * r] = wasm.addressOf(e.p._data as Float32Array);
         tab[4 * r + 1] = wasm.addressOf(e.g._data as Float32Array);
         tab[4 * r + 2] = e.b ? wasm.addressOf(e.b._data as Float32Array) : 0;
         tab[4 * r + 3] = 16 * Math.ceil(e.p.numel() / 4);
-      });
+        r++;
+      }
       grp.hw[0] = -o.lr;
       grp.hw[1] = o.momentum;
       grp.hw[2] = 1 - o.dampening;
       grp.hw[3] = o.weightDecay;
-      const key = `sgd:${sgdKey(terms)}` + (wasm.shared ? ":shared" : "");
-      wasm.run(key, () => sgdWasm(wasm.shared, terms), "sgd", [wasm.addressOf(grp.tab), sel.length, wasm.addressOf(grp.hw)]);
-    } else {
-      grp.ps.length = grp.gs.length = grp.bs.length = sel.length;
-      sel.forEach((e, r) => {
-        grp.ps[r] = e.p._data;
-        grp.gs[r] = e.g._data;
-        grp.bs[r] = e.b?._data ?? null;
-      });
-      grp.h[0] = o.lr;
-      grp.h[1] = o.momentum;
-      grp.h[2] = o.dampening;
-      grp.h[3] = o.weightDecay;
-      sgdK(terms)(grp.ps, grp.gs, grp.bs, grp.h);
+      wasm.run(k.key, k.wasm, "sgd", [tab.byteOffset, count, wasm.addressOf(grp.hw)]);
+      return;
     }
+    grp.ps.length = grp.gs.length = grp.bs.length = count;
+    for (const e of grp.entries) {
+      if (e.first !== first) continue;
+      grp.ps[r] = e.p._data;
+      grp.gs[r] = e.g._data;
+      grp.bs[r] = e.b?._data ?? null;
+      r++;
+    }
+    grp.h[0] = o.lr;
+    grp.h[1] = o.momentum;
+    grp.h[2] = o.dampening;
+    grp.h[3] = o.weightDecay;
+    k.js(grp.ps, grp.gs, grp.bs, grp.h);
   };
 
   const step = ((x: AnyTensor, y: AnyTensor): number => {
