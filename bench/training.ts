@@ -39,48 +39,32 @@ export interface TrainingResult {
 const BATCH = { mlp: 64, cnn: 32 } as const;
 type Model = keyof typeof BATCH;
 
-/** Time `step` (one batch per call) for ≥ sampleMs per sample after a warm-up; median samples/s. */
-function rate(step: () => void, batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number {
-  const w0 = performance.now();
-  let n = 0;
-  do {
-    step();
-    n++;
-  } while (performance.now() - w0 < warmupMs && n < maxSteps);
-  const rates: number[] = [];
-  for (let s = 0; s < samples; s++) {
-    const t0 = performance.now();
-    let k = 0;
-    do {
-      step();
-      k++;
-    } while (performance.now() - t0 < sampleMs && k < maxSteps);
-    rates.push((k * batch) / ((performance.now() - t0) / 1000));
-  }
-  rates.sort((a, b) => a - b);
-  return rates[rates.length >> 1]!;
-}
-
 /**
- * Like {@link rate} for several configurations at once, their samples taken round-robin (each
- * `enter()`s its settings first), so load changes on a shared machine and heap growth hit them
- * alike; median samples/s of each.
+ * Times several configurations (one batch per `step()` call), their samples taken round-robin
+ * (each `enter()`s its settings first), so load changes on a shared machine and heap growth hit
+ * them alike: a warm-up of ≥ warmupMs each, then `samples` windows of ≥ sampleMs (or `maxSteps`
+ * calls, for engines that take seconds per step); median samples/s of each.
  */
-function ratesInterleaved(runs: readonly { step: () => void; enter: () => void }[], batch: number, warmupMs: number, sampleMs: number, samples: number): number[] {
+function ratesInterleaved(runs: readonly { step: () => void; enter?: () => void }[], batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number[] {
   const window = (r: (typeof runs)[number], ms: number) => {
-    r.enter();
+    r.enter?.();
     const t0 = performance.now();
     let k = 0;
     do {
       r.step();
       k++;
-    } while (performance.now() - t0 < ms);
+    } while (performance.now() - t0 < ms && k < maxSteps);
     return (k * batch) / ((performance.now() - t0) / 1000);
   };
   for (const r of runs) window(r, warmupMs);
   const all = runs.map(() => [] as number[]);
   for (let s = 0; s < samples; s++) runs.forEach((r, i) => all[i]!.push(window(r, sampleMs)));
   return all.map((v) => v.sort((a, b) => a - b)[v.length >> 1]!);
+}
+
+/** {@link ratesInterleaved} for one `step`. */
+function rate(step: () => void, batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number {
+  return ratesInterleaved([{ step }], batch, warmupMs, sampleMs, samples, maxSteps)[0]!;
 }
 
 // The bench's models, compiled in memory from bench/models.ts by this checkout's compiler.
