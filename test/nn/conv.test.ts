@@ -15,6 +15,7 @@ import * as F from "../../runtime/nn/functionalConv.js";
 import { checkFixtures } from "../types/runner.js";
 import { decodeValue, fromJSON, type TensorJSON } from "../ops.cases.js";
 import { readFileSync } from "node:fs";
+import { gradientMismatches, mulberry } from "../gradcheck.js";
 
 type AnyTensor = Tensor<readonly number[], DType>;
 type Inputs = Record<string, AnyTensor | null>;
@@ -164,48 +165,15 @@ describe("errors", () => {
 // float64 finite-difference gradchecks
 // ---------------------------------------------------------------------------------------------
 
-/** Deterministic values in [-1, 1) (mulberry32). */
-function rand(n: number, seed: number): Float64Array {
-  let a = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
 let seed = 1;
 function t64(...shape: number[]): AnyTensor {
   const n = shape.reduce((a, b) => a * b, 1);
-  return torch.tensor(rand(n, seed++), { dtype: "float64" }).reshape(shape) as unknown as AnyTensor;
+  return torch.tensor(mulberry(n, seed++), { dtype: "float64" }).reshape(shape) as unknown as AnyTensor;
 }
 
 /** Checks the analytic gradient of `Σ f(xs) · w` against central differences, for every input. */
 function gradcheck(f: (xs: AnyTensor[]) => AnyTensor, xs: AnyTensor[]): void {
-  const leaves = xs.map((x) => x.detach().clone().requiresGrad_());
-  const out = f(leaves);
-  const w = torch.tensor(rand(out.numel(), 999), { dtype: "float64" }).reshape([...out.shape]) as unknown as AnyTensor;
-  out.mul(w as never).sum().backward();
-  const lossOf = (ys: AnyTensor[]) => torch.noGrad(() => f(ys).mul(w as never).sum().item() as number);
-  const eps = 1e-6;
-  xs.forEach((x, i) => {
-    const base = x.data() as Float64Array;
-    const analytic = leaves[i]!.grad!.data() as Float64Array;
-    for (let k = 0; k < base.length; k++) {
-      const at = (d: number) => {
-        const v = Float64Array.from(base);
-        v[k]! += d;
-        const ys = xs.map((y, j) => (j === i ? (torch.tensor(v, { dtype: "float64" }).reshape([...x.shape]) as unknown as AnyTensor) : y));
-        return lossOf(ys);
-      };
-      const numeric = (at(eps) - at(-eps)) / (2 * eps);
-      expect(Math.abs(analytic[k]! - numeric), `input ${i} element ${k}: analytic ${analytic[k]}, numeric ${numeric}`).toBeLessThan(1e-6 + 1e-5 * Math.abs(numeric));
-    }
-  });
+  expect(gradientMismatches(f, xs, { seed: 999, eps: 1e-6, agree: (a, n) => Math.abs(a - n) < 1e-6 + 1e-5 * Math.abs(n) })).toEqual([]);
 }
 
 describe("float64 gradcheck (finite differences)", () => {

@@ -8,8 +8,9 @@
  * fails the suite, so the list can't rot.
  */
 import { describe, expect, it } from "vitest";
-import { type DType, type Tensor, torch } from "typetorch";
+import type { DType, Tensor } from "typetorch";
 import { buildInputs, fixtures, isDifferentiableCase, type OpCase, runOp } from "../ops.cases.js";
+import { gradientMismatches, type Mismatch } from "../gradcheck.js";
 
 type AnyTensor = Tensor<readonly number[], DType>;
 
@@ -63,20 +64,6 @@ const SKIP: Record<string, string> = {
   "to float32 inf -> float64": "±inf and nan inputs",
 };
 
-/** Deterministic weights in [-1, 1) (mulberry32), so a failure reproduces. */
-function weights(n: number, seed: number): Float64Array {
-  let a = seed >>> 0;
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
-  return out;
-}
-
 function hash(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
@@ -86,60 +73,19 @@ function hash(s: string): number {
 // The differentiable output: the values of [values, indices].
 const primary = (r: AnyTensor | AnyTensor[]): AnyTensor => (Array.isArray(r) ? r[0]! : r);
 
-/** `Σ out·w` in plain float64 JS arithmetic. */
-function loss(out: AnyTensor, w: Float64Array): number {
-  const d = out.data() as Float64Array;
-  let s = 0;
-  for (let i = 0; i < d.length; i++) s += d[i]! * w[i]!;
-  return s;
-}
-
-interface Mismatch {
-  input: number;
-  element: number;
-  analytic: number;
-  numeric: number;
-}
-
 /** Runs the gradient check of one case; returns the mismatches (empty: the gradients agree). */
 function gradcheck(c: OpCase): Mismatch[] {
   const inputs = buildInputs(c, { float64: true });
-  const diff = inputs.map((t, k) => (t.dtype === "float64" ? k : -1)).filter((k) => k >= 0);
-  for (const k of diff) inputs[k]!.requiresGrad_();
-  const out = primary(runOp(c.op, inputs, c.args));
-  expect(out.dtype, "gradcheck needs a float64 result").toBe("float64");
-  expect(out.requiresGrad, "the result must be tracked by autograd").toBe(true);
-  const w = weights(out.numel(), hash(c.id));
-  const wt = torch.tensor(w, { dtype: "float64" }).reshape(out.shape as number[]);
-  out.mul(wt as never).sum().backward();
-
-  const base = inputs.map((t) => Float64Array.from(t.data() as ArrayLike<number>));
-  const at = (k: number, vals: Float64Array): AnyTensor =>
-    torch.tensor(vals, { dtype: inputs[k]!.dtype }).reshape(inputs[k]!.shape as number[]) as AnyTensor;
-  const f = (k: number, j: number, h: number): number => {
-    const vals = Float64Array.from(base[k]!);
-    vals[j] = vals[j]! + h;
-    const xs = inputs.map((t, i) => (i === k ? at(i, vals) : at(i, base[i]!)));
-    return loss(primary(torch.noGrad(() => runOp(c.op, xs, c.args))), w);
-  };
-  const scale = Math.max(1, Math.abs(loss(out, w)));
-  const bad: Mismatch[] = [];
-  for (const k of diff) {
-    const g = inputs[k]!.grad;
-    expect(g, `input ${k} got no gradient`).not.toBeNull();
-    expect(g!.shape).toEqual(inputs[k]!.shape);
-    const ga = g!.data() as Float64Array;
-    for (let j = 0; j < base[k]!.length; j++) {
-      const numeric = (f(k, j, EPS) - f(k, j, -EPS)) / (2 * EPS);
-      const analytic = ga[j]!;
-      const ok =
-        Number.isFinite(analytic) &&
-        Number.isFinite(numeric) &&
-        Math.abs(analytic - numeric) <= REL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS * scale;
-      if (!ok) bad.push({ input: k, element: j, analytic, numeric });
-    }
-  }
-  return bad;
+  const wrt = inputs.map((t, k) => (t.dtype === "float64" ? k : -1)).filter((k) => k >= 0);
+  return gradientMismatches((xs) => primary(runOp(c.op, xs, c.args)), inputs, {
+    wrt,
+    seed: hash(c.id),
+    eps: EPS,
+    agree: (analytic, numeric, scale) =>
+      Number.isFinite(analytic) &&
+      Number.isFinite(numeric) &&
+      Math.abs(analytic - numeric) <= REL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ABS * scale,
+  });
 }
 
 const cases = fixtures.cases.filter(isDifferentiableCase);
