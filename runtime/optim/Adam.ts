@@ -6,7 +6,7 @@ import { ValueError } from "../../types/errors.js";
 import { tensor, zerosLike } from "../creation.js";
 import { Tensor } from "../Tensor.js";
 import type { AnyTensor } from "../tensorTypes.js";
-import { callable } from "./callable.js";
+import { type CallableClass, callable } from "./callable.js";
 import { checkBool, checkKeys, checkNonNegative, checkStateTensor, describe, Optimizer, type ParamGroup, type ParamGroupInput } from "./Optimizer.js";
 
 /** The options of {@link Adam} and {@link AdamW} (each group has all of them). */
@@ -130,12 +130,7 @@ export class AdamOptimizer extends AdamBase {
 }
 
 /** `optim.Adam`: callable with or without `new`, and an `instanceof` target. */
-export interface AdamConstructor {
-  (params: Iterable<AnyTensor> | Iterable<ParamGroupInput<AdamOptions>>, options?: Partial<AdamOptions> | number): AdamOptimizer;
-  new (params: Iterable<AnyTensor> | Iterable<ParamGroupInput<AdamOptions>>, options?: Partial<AdamOptions> | number): AdamOptimizer;
-  readonly prototype: AdamOptimizer;
-  [Symbol.hasInstance](x: unknown): x is AdamOptimizer;
-}
+export type AdamConstructor = CallableClass<[params: Iterable<AnyTensor> | Iterable<ParamGroupInput<AdamOptions>>, options?: Partial<AdamOptions> | number], AdamOptimizer>;
 
 /**
  * Adam, PyTorch 1.13's `torch.optim.Adam`. With γ = lr, (β₁, β₂) = betas, λ = weightDecay,

@@ -4,7 +4,7 @@
  */
 import type { AnyTensor } from "../tensorTypes.js";
 import { AdamBase, type AdamOptions } from "./Adam.js";
-import { callable } from "./callable.js";
+import { type CallableClass, callable } from "./callable.js";
 import type { ParamGroupInput } from "./Optimizer.js";
 
 /** The class behind {@link AdamW} (use `optim.AdamW(...)`; `instanceof optim.AdamW` works). */
@@ -19,12 +19,7 @@ export class AdamWOptimizer extends AdamBase {
 }
 
 /** `optim.AdamW`: callable with or without `new`, and an `instanceof` target. */
-export interface AdamWConstructor {
-  (params: Iterable<AnyTensor> | Iterable<ParamGroupInput<AdamOptions>>, options?: Partial<AdamOptions> | number): AdamWOptimizer;
-  new (params: Iterable<AnyTensor> | Iterable<ParamGroupInput<AdamOptions>>, options?: Partial<AdamOptions> | number): AdamWOptimizer;
-  readonly prototype: AdamWOptimizer;
-  [Symbol.hasInstance](x: unknown): x is AdamWOptimizer;
-}
+export type AdamWConstructor = CallableClass<[params: Iterable<AnyTensor> | Iterable<ParamGroupInput<AdamOptions>>, options?: Partial<AdamOptions> | number], AdamWOptimizer>;
 
 /**
  * AdamW (Adam with decoupled weight decay), PyTorch 1.13's `torch.optim.AdamW`. As

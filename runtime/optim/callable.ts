@@ -19,3 +19,17 @@ export function callable<C extends abstract new (...args: never[]) => object>(cl
     },
   });
 }
+
+/**
+ * What {@link callable} gives, typed: `F(...args)` and `new F(...args)` both make a `T`, and
+ * `x instanceof F` narrows to `T`.
+ *
+ * @example
+ * export const StepLR = callable(StepLRScheduler) as unknown as CallableClass<[optimizer: Optimizer, options: StepLROptions], StepLRScheduler>;
+ */
+export interface CallableClass<A extends unknown[], T> {
+  (...args: A): T;
+  new (...args: A): T;
+  readonly prototype: T;
+  [Symbol.hasInstance](x: unknown): x is T;
+}

@@ -5,7 +5,7 @@
  * act on one optimizer and an lr set by hand between steps is carried on.
  */
 import { ValueError } from "../../types/errors.js";
-import { callable } from "./callable.js";
+import { type CallableClass, callable } from "./callable.js";
 import { checkFinite, checkKeys, describe, Optimizer } from "./Optimizer.js";
 
 /**
@@ -371,12 +371,7 @@ export class ChainedSchedulerImpl {
 }
 
 /** Construct or call: `StepLR(optimizer, options)` and `new StepLR(...)` both work, as does `instanceof`. */
-export interface SchedulerConstructor<A extends unknown[], T> {
-  (...args: A): T;
-  new (...args: A): T;
-  readonly prototype: T;
-  [Symbol.hasInstance](x: unknown): x is T;
-}
+export type SchedulerConstructor<A extends unknown[], T> = CallableClass<A, T>;
 
 /**
  * Multiplies each group's lr by γ every `stepSize` epochs (PyTorch's `StepLR`):
