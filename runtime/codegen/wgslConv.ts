@@ -78,6 +78,24 @@ function adjointStore(binding: number, o: AdjointEpilogue | undefined, t: WgslSc
 }
 
 /**
+ * The loops of an adjoint over the windows that cover pixel `(h, w)`: for kernel tap `(ii, j)` the
+ * window at output `(th / sh, tw / sw)`, skipping taps that fall between strides or off the output;
+ * `body` runs per covering window (WGSL statements).
+ */
+function coveringWindows(body: string): string {
+  return `  for (var ii = 0u; ii < kh; ii = ii + 1u) {
+    let th = h + ph - i32(ii) * dh;
+    if (th < 0 || th % sh != 0 || th / sh >= i32(Ho)) { continue; }
+    for (var j = 0u; j < kw; j = j + 1u) {
+      let tw = w + pw - i32(j) * dw;
+      if (tw < 0 || tw % sw != 0 || tw / sw >= i32(Wo)) { continue; }
+      ${body}
+    }
+  }
+`;
+}
+
+/**
  * Text of `col2im` (im2col's adjoint): each pixel of the contiguous image `O [N, C, H, W]` sums
  * the patch entries read from it (then, with `o`, the epilogue). Params: `[total, geom…, colsOff]`.
  * Bindings: O, X (the patches), [E].
@@ -92,16 +110,7 @@ export function col2imWgsl(t: WgslScalar, o?: AdjointEpilogue): string {
 ${GEOM}  let L = Ho * Wo;
   let w = i32(i % u32(W)); let h = i32((i / u32(W)) % u32(H)); let c = (i / u32(H * W)) % C; let n = i / (u32(H * W) * C);
   var acc: ${t} = ${t}(0);
-  for (var ii = 0u; ii < kh; ii = ii + 1u) {
-    let th = h + ph - i32(ii) * dh;
-    if (th < 0 || th % sh != 0 || th / sh >= i32(Ho)) { continue; }
-    for (var j = 0u; j < kw; j = j + 1u) {
-      let tw = w + pw - i32(j) * dw;
-      if (tw < 0 || tw % sw != 0 || tw / sw >= i32(Wo)) { continue; }
-      acc = acc + X[pu(15u) + ((n * C + c) * kh * kw + ii * kw + j) * L + u32(th / sh) * Wo + u32(tw / sw)];
-    }
-  }
-${e.store}}
+${coveringWindows("acc = acc + X[pu(15u) + ((n * C + c) * kh * kw + ii * kw + j) * L + u32(th / sh) * Wo + u32(tw / sw)];")}${e.store}}
 `;
 }
 
@@ -186,17 +195,7 @@ ${GEOM}  let HW = u32(H * W);
   let hw = i % HW; let plane = i / HW;
   let w = i32(hw % u32(W)); let h = i32(hw / u32(W));
   var acc: ${t} = ${t}(0);
-  for (var ii = 0u; ii < kh; ii = ii + 1u) {
-    let th = h + ph - i32(ii) * dh;
-    if (th < 0 || th % sh != 0 || th / sh >= i32(Ho)) { continue; }
-    for (var j = 0u; j < kw; j = j + 1u) {
-      let tw = w + pw - i32(j) * dw;
-      if (tw < 0 || tw % sw != 0 || tw / sw >= i32(Wo)) { continue; }
-      let at = plane * Ho * Wo + u32(th / sh) * Wo + u32(tw / sw);
-      if (I[at] == i32(hw)) { acc = acc + G[pu(15u) + at]; }
-    }
-  }
-${e.store}}
+${coveringWindows("let at = plane * Ho * Wo + u32(th / sh) * Wo + u32(tw / sw);\n      if (I[at] == i32(hw)) { acc = acc + G[pu(15u) + at]; }")}${e.store}}
 `;
 }
 
