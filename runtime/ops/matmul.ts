@@ -61,13 +61,14 @@ const gemmModule = () => gemmWasm(wasm.shared, wasm.relaxed);
  * Products with at least `minMacs` multiply-adds (and N ≥ 2·NR) are split over two threads when
  * `backend/threads.ts` has them (the columns of C halved at a multiple of NR, so every element is
  * summed in the same order as on one thread: the result is the same bit for bit). Below it the
- * hand-off (waking the worker, ~10–50 µs) costs more than the second core saves: measured on
- * 2 cores, 96³ (0.9 M) is about even, 128³ 1.3×, 256³ 1.6×, 512³ and up 1.8–1.9×. `spin`: how
- * many loads the worker spins after a product, waiting for the next, before it sleeps — 0 for
- * eager code (JS work runs between products), raised by compiled steps, whose products come
- * back to back. A worker that sleeps between products (spin 0) is woken for products of at
- * least {@link COLD_MIN_MACS} only: on the 2-vCPU VM this was tuned on a wake-up costs ~0.1 ms,
- * and eager MLP training ran ~20% slower when every product over `minMacs` paid it.
+ * hand-off to a spinning worker costs more than the second core saves (96³ ≈ 0.9 M was about even
+ * on 2 vCPUs). `spin`: how many loads the worker spins after a product, waiting for the next,
+ * before it sleeps — 0 for eager code (JS work runs between products), raised by compiled steps,
+ * whose products come back to back. A worker that sleeps between products (spin 0) is woken for
+ * products of at least {@link COLD_MIN_MACS} only: on the shared 2-vCPU VM this was tuned on a
+ * wake-up costs ~0.1 ms, and eager MLP training ran ~20% slower when every product over
+ * `minMacs` paid it. There `npm run bench` measured 1.2–1.7× for 256³–1024³ with two threads
+ * (see bench/RESULTS.md).
  */
 export const gemmThreads = { minMacs: 1 << 20, spin: 0 };
 
