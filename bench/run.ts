@@ -30,7 +30,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { wasm } from "../runtime/backend/wasm.js";
-import { gemmThreads } from "../runtime/ops/matmul.js";
+import { gemmThreads } from "../runtime/ops/sgemm.js";
 import { torch } from "../runtime/index.js";
 import { registerTfjsGradients } from "./tfjs_gradients.js";
 import { bestTypetorch, engineLabel, trainingBench, trainingTable } from "./training.js";
@@ -675,7 +675,7 @@ function summary(): string {
   }).filter((x): x is number => x !== undefined);
   const parts = [
     `typetorch's float32 matmul is a GEMM generated at run time as WebAssembly SIMD (\`runtime/codegen/wasm.ts\`: GotoBLAS/BLIS-style packing of A and B into cache blocks, then an MR×NR register-blocked f32x4 micro-kernel, fused multiply-add via relaxed SIMD where the CPU has FMA) and reaches ${range(tt)} GFLOP/s${ttVals.length ? "" : " (not measured)"} on one thread` +
-      (THREADS ? `; with its second thread (\`runtime/backend/threads.ts\`: a worker sharing the WebAssembly memory computes half the columns of C) ${range(SIZES.map((n) => matmul2Times[n]?.gflops))} GFLOP/s (the ratios below are the one-thread figures).` : ".") +
+      (THREADS ? `; with its second thread (\`runtime/backend/threads.ts\`: a worker sharing the WebAssembly memory claims ranges of C's rows, or columns, with the main thread) ${range(SIZES.map((n) => matmul2Times[n]?.gflops))} GFLOP/s (the ratios below are the one-thread figures).` : ".") +
       (JS_COL ? ` Its plain-JavaScript GEMM (\`runtime/codegen/js.ts\`, the fallback where WebAssembly SIMD is missing and the reference the fast kernels are checked against) does ${range(SIZES.map((n) => matmulJsTimes[n]?.gflops))} GFLOP/s.` : ""),
     `That is ${r((n) => matmulTimes[n]?.tfjsCpu?.gflops)}× TF.js's cpu backend, which is plain scalar JavaScript` +
       (vsCpu.length && Math.min(...vsCpu) > 1 ? " and is outrun everywhere;" : ";"),

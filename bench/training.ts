@@ -15,7 +15,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { wasm } from "../runtime/backend/wasm.js";
-import { gemmThreads } from "../runtime/ops/matmul.js";
+import { gemmThreads } from "../runtime/ops/sgemm.js";
 import { compiled, compileStep, data, nn, optim, torch } from "../runtime/index.js";
 import type { CompiledStep } from "../runtime/compiled.js";
 import { compileFiles } from "../compiler/write.js";
@@ -45,7 +45,7 @@ type Model = keyof typeof BATCH;
  * them alike: a warm-up of ≥ warmupMs each, then `samples` windows of ≥ sampleMs (or `maxSteps`
  * calls, for engines that take seconds per step); median samples/s of each.
  */
-function ratesInterleaved(runs: readonly { step: () => void; enter?: () => void }[], batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number[] {
+export function ratesInterleaved(runs: readonly { step: () => void; enter?: () => void }[], batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number[] {
   const window = (r: (typeof runs)[number], ms: number) => {
     r.enter?.();
     const t0 = performance.now();
@@ -106,7 +106,7 @@ function typetorchBatches(kind: Model, X: Float32Array, Y: Int32Array, nb: numbe
 }
 
 /** typetorch training step over pre-sliced batches: eager (op by op), or `compileStep` on the compiled kernels. */
-function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0, compile = false) {
+export function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0, compile = false) {
   torch.manualSeed(seed);
   const model = makeModel(kind);
   const opt = optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });

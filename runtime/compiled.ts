@@ -26,7 +26,7 @@ import type { Optimizer } from "./optim/Optimizer.js";
 import { SGDOptimizer } from "./optim/SGD.js";
 import { AdamBase, type AdamState } from "./optim/Adam.js";
 import { AdamWOptimizer } from "./optim/AdamW.js";
-import { gemmThreads, useWasmGemm, wasmSgemm } from "./ops/matmul.js";
+import { gemmThreads, useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
 import { wasm } from "./backend/wasm.js";
 import { sgdWasm, type SgdTerms } from "./codegen/wasm.js";
 import { contiguousStrides } from "./ops/defineOp.js";
@@ -265,17 +265,17 @@ class Bound {
   }
 
   static run(list: readonly [Fn, unknown[]][]): void {
-    // The launches' products come back to back: the GEMM worker thread spins between them
-    // (~20–40 µs) instead of sleeping, which would cost a wake-up each.
-    const spin = gemmThreads.spin;
-    gemmThreads.spin = 20000;
+    // The launches' products come back to back, and steps too in a training loop: the GEMM worker
+    // thread spins up to 1 ms after each product instead of sleeping, which would cost a wake-up.
+    const spinUs = gemmThreads.spinUs;
+    gemmThreads.spinUs = 1000;
     try {
       for (let k = 0; k < list.length; k++) {
         const [f, a] = list[k]!;
         f(...a);
       }
     } finally {
-      gemmThreads.spin = spin;
+      gemmThreads.spinUs = spinUs;
     }
     stats.launches += list.length;
   }

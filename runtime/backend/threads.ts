@@ -1,10 +1,19 @@
 /**
  * A second thread for the WebAssembly GEMM: one `worker_threads` worker that instantiates the same
- * GEMM module against the backend's *shared* linear memory and computes part of a product while the
- * main thread computes the rest. Hand-off is synchronous: the main thread writes the worker's
- * arguments into a SharedArrayBuffer, bumps a sequence number and `Atomics.notify`s; the worker
- * (blocked in `Atomics.wait`) runs the kernel and signals back; the main thread, done with its own
- * part, `Atomics.wait`s for it (Node allows that on the main thread).
+ * module against the backend's *shared* linear memory and shares the work of a product with the
+ * main thread. Hand-off is synchronous, through a small SharedArrayBuffer control block: the main
+ * thread writes a job (which exports to call, their arguments), bumps a sequence number and
+ * `Atomics.notify`s; the worker (blocked in `Atomics.wait`) takes part; the main thread, done with
+ * its own part, waits for it (Node allows `Atomics.wait` on the main thread).
+ *
+ * A job has two phases, each a list of calls that both threads claim one at a time (`Atomics.add`
+ * on a counter) until none is left, so a thread slowed by other work — the main thread copying
+ * operands in and results out, a page fault, a late wake-up — simply does fewer:
+ * - the *pre* phase (the GEMM: packing B, column range by column range), after which both
+ *   threads wait until every pre call has run and the caller has `arrive()`d as often as it said
+ *   (the GEMM's main thread arrives once A is copied in);
+ * - the *chunk* phase (the GEMM: ranges of C's rows), each chunk's completion flagged, so the
+ *   caller can copy a chunk's rows out as soon as they are done.
  *
  * Off (single-threaded, the same numbers bit for bit) where there is no SharedArrayBuffer, no
  * shared WebAssembly memory or no `worker_threads` (browsers, also those without COOP/COEP), with
@@ -12,8 +21,9 @@
  * the process alive.
  *
  * @example
- * const w = gemmWorker(module, memory); // null: run everything on this thread
- * if (w) { w.start(args); runOwnPart(); w.finish(); }
+ * const w = new KernelWorker(module, memory, ["packB", "gemmPacked"]);
+ * const count = w.post(job); // then claim and run pre calls and chunks here too (see matmul.ts)
+ * w.finish();
  */
 
 interface NodeProcess {
@@ -35,49 +45,114 @@ interface OsModule {
 const proc = (globalThis as { process?: NodeProcess }).process;
 
 /** Slots of the control block (Int32). */
-const GO = 0; // sequence number of the last job posted
-const DONE = 1; // sequence number of the last job finished
+const GO = 0; // the last job posted: (sequence number << 1) | 1 for a wake-up call
+const DONE = 1; // the GO value of the last job finished
 const READY = 2; // 1 once the worker has instantiated the module, -1 if it failed
 const ERR = 3; // 1 if the last job threw
-const SPIN = 4; // loads the worker spins after the last job before it sleeps (set per job)
-const ARGS = 5; // the kernel's i32 arguments
+const SPIN = 4; // microseconds the worker spins after the last job (or wake-up call) before it sleeps
+const FN = 5; // index (in the worker's list) of the chunk phase's export
+const NEXT = 6; // the next unclaimed chunk
+const COUNT = 7; // chunks in all
+const ROW_ARG = 8; // the argument that receives a chunk's row count
+const PRE_FN = 9; // index of the pre phase's export
+const PRE_NEXT = 10; // the next unclaimed pre call
+const PRE_COUNT = 11; // pre calls in all
+const PRE_DONE = 12; // pre calls finished plus the caller's arrivals
+const PRE_TARGET = 13; // PRE_COUNT plus the arrivals the caller will make
 const MAX_ARGS = 16;
+const ARGS = 14; // the chunk phase's base arguments
+const DELTAS = ARGS + MAX_ARGS; // what one row adds to each argument
+const PRE_ARGS = DELTAS + MAX_ARGS; // the pre phase's base arguments
+const PRE_DELTAS = PRE_ARGS + MAX_ARGS; // what one pre call adds to each argument
+/** The most chunks (and pre calls) a job may have. */
+export const MAX_CHUNKS = 64;
+const STARTS = PRE_DELTAS + MAX_ARGS; // first row of each chunk, then the total
+const FLAGS = STARTS + MAX_CHUNKS + 1; // the GO value of the job once chunk c is done
+const SLOTS = FLAGS + MAX_CHUNKS;
+/** PRE_DONE and NEXT after `abort()`: past any target or count. */
+const ABORTED = 0x3fffffff;
 
 // The worker: plain CommonJS, evaluated (no file to resolve, works under tsx and from dist/).
 const WORKER_SOURCE = `
 const { workerData } = require("worker_threads");
-const { mem, mod, ctrl, fn, nargs } = workerData;
+const { mem, mod, ctrl, fns } = workerData;
 const c = new Int32Array(ctrl);
-let kernel;
+let ex;
 try {
-  kernel = new WebAssembly.Instance(mod, { env: { mem } }).exports[fn];
-  Atomics.store(c, ${READY}, 1);
+  ex = new WebAssembly.Instance(mod, { env: { mem } }).exports;
+  Atomics.store(c, ${READY}, fns.every((f) => typeof ex[f] === "function") ? 1 : -1);
 } catch (e) {
   Atomics.store(c, ${READY}, -1);
 }
 Atomics.notify(c, ${READY});
-let seq = 0;
-const a = new Array(nargs);
-while (kernel) {
-  // Back-to-back products (a compiled training step) come within microseconds: spin a little
-  // before sleeping, as waking from Atomics.wait takes tens of microseconds. Only when the caller
-  // asks: where JS work runs between products (eager), a spinning worker slows the main thread
-  // (measured: eager MLP training 20% slower with a 20k-load spin, even with the other core idle).
-  const spin = c[${SPIN}];
-  for (let i = 0; i < spin && Atomics.load(c, ${GO}) === seq; i++);
-  if (Atomics.load(c, ${GO}) === seq) Atomics.wait(c, ${GO}, seq);
-  seq = Atomics.load(c, ${GO});
-  for (let i = 0; i < nargs; i++) a[i] = c[${ARGS} + i];
+const kernels = fns.map((f) => ex && ex[f]);
+const b = [];
+let last = 0;
+while (Atomics.load(c, ${READY}) === 1) {
+  // Products that come within microseconds of each other (a compiled training step, an eager
+  // loop of large products) find the worker spinning: waking it from Atomics.wait takes tens of
+  // microseconds, and on a VM the Atomics.notify that does it costs the main thread as much.
+  const spinUs = c[${SPIN}];
+  if (spinUs > 0 && Atomics.load(c, ${GO}) === last) {
+    const t0 = performance.now();
+    spin: for (;;) {
+      for (let i = 0; i < 256; i++) if (Atomics.load(c, ${GO}) !== last) break spin;
+      if ((performance.now() - t0) * 1000 > spinUs) break;
+    }
+  }
+  if (Atomics.load(c, ${GO}) === last) Atomics.wait(c, ${GO}, last);
+  last = Atomics.load(c, ${GO});
+  // A wake-up call: a job follows once the caller has copied its operands; the loop spins for it.
+  if (last & 1) continue;
   try {
-    kernel(...a);
+    const pre = kernels[c[${PRE_FN}]], preCount = c[${PRE_COUNT}];
+    for (let p = Atomics.add(c, ${PRE_NEXT}, 1); p < preCount; p = Atomics.add(c, ${PRE_NEXT}, 1)) {
+      for (let i = 0; i < ${MAX_ARGS}; i++) b[i] = c[${PRE_ARGS} + i] + p * c[${PRE_DELTAS} + i];
+      pre(...b);
+      Atomics.add(c, ${PRE_DONE}, 1);
+    }
+    const target = c[${PRE_TARGET}];
+    while (Atomics.load(c, ${PRE_DONE}) < target);
+    const fn = kernels[c[${FN}]], count = c[${COUNT}], rowArg = c[${ROW_ARG}];
+    for (let ch = Atomics.add(c, ${NEXT}, 1); ch < count; ch = Atomics.add(c, ${NEXT}, 1)) {
+      const r0 = c[${STARTS} + ch];
+      for (let i = 0; i < ${MAX_ARGS}; i++) b[i] = c[${ARGS} + i] + r0 * c[${DELTAS} + i];
+      b[rowArg] = c[${STARTS} + ch + 1] - r0;
+      fn(...b);
+      Atomics.store(c, ${FLAGS} + ch, last);
+    }
     c[${ERR}] = 0;
   } catch (e) {
     c[${ERR}] = 1;
   }
-  Atomics.store(c, ${DONE}, seq);
+  Atomics.store(c, ${DONE}, last);
   Atomics.notify(c, ${DONE});
 }
 `;
+
+/** One call per index p: `fn(args[i] + p·deltas[i] ...)`. */
+export interface CallList {
+  /** Index of the export in the worker's list. */
+  readonly fn: number;
+  readonly args: readonly number[];
+  readonly deltas: readonly number[];
+  readonly count: number;
+}
+
+/**
+ * A job (see the module doc). Chunk c covers rows [starts[c], starts[c + 1]) and calls export
+ * `fn` with `args[i] + starts[c]·deltas[i]`, and its row count in argument `rowArg`.
+ */
+export interface Job {
+  readonly pre: CallList;
+  /** How many times the caller will `arrive()` before the chunk phase may start. */
+  readonly arrivals: number;
+  readonly fn: number;
+  readonly args: readonly number[];
+  readonly deltas: readonly number[];
+  readonly rowArg: number;
+  readonly starts: readonly number[];
+}
 
 let cached: boolean | undefined;
 
@@ -104,17 +179,17 @@ export function threadsAvailable(): boolean {
   return cached;
 }
 
-/** A started worker running one exported kernel of a module against a shared memory. */
+/** A started worker that takes part in jobs over exports `fns` of a module against a shared memory. */
 export class KernelWorker {
   private readonly ctrl: Int32Array;
   private seq = 0;
   private dead = false;
   private pending = false;
 
-  constructor(mod: object, mem: object, fn: string, readonly nargs: number) {
+  constructor(mod: object, mem: object, readonly fns: readonly string[]) {
     const wt = proc!.getBuiltinModule!("worker_threads") as WorkerThreads;
-    this.ctrl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + MAX_ARGS)));
-    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { mem, mod, ctrl: this.ctrl.buffer, fn, nargs } });
+    this.ctrl = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
+    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { mem, mod, ctrl: this.ctrl.buffer, fns } });
     w.on("error", () => (this.dead = true));
     w.on("exit", () => (this.dead = true));
     w.unref();
@@ -136,29 +211,116 @@ export class KernelWorker {
   }
 
   /**
-   * Posts one call of the kernel with `args` (i32s); `finish()` must follow. Afterwards the worker
-   * spins `spin` loads (~1–2 ns each) waiting for the next call before it sleeps.
+   * Wakes the worker ahead of a job (the wake-up takes tens of microseconds; the caller copies its
+   * operands meanwhile): it spins up to `spinUs` microseconds for the job, then sleeps again.
    */
-  start(args: readonly number[], spin = 0): void {
-    for (let i = 0; i < this.nargs; i++) this.ctrl[ARGS + i] = args[i]! | 0;
-    this.ctrl[SPIN] = spin;
-    this.seq = (this.seq + 1) | 0;
-    this.pending = true;
-    Atomics.store(this.ctrl, GO, this.seq);
-    Atomics.notify(this.ctrl, GO);
+  wake(spinUs: number): void {
+    if (this.pending) return;
+    this.ctrl[SPIN] = spinUs;
+    this.go(1);
   }
 
-  /** Waits for the posted call; throws if the kernel threw there (or the worker is gone). */
+  /**
+   * Posts `job`; the caller then takes part (`claimPre`, `preDone`, `arrive`, `waitPre`, `claim`,
+   * `waitChunk`) and must end with `finish()`. Afterwards the worker spins up to `spinUs`
+   * microseconds waiting for the next job before it sleeps. Returns the chunk count.
+   */
+  post(job: Job, spinUs = 0): number {
+    const count = job.starts.length - 1;
+    if (count < 1 || count > MAX_CHUNKS || job.pre.count > MAX_CHUNKS) throw new RangeError(`KernelWorker.post: 1 to ${MAX_CHUNKS} chunks and at most ${MAX_CHUNKS} pre calls, got ${count} and ${job.pre.count}`);
+    const c = this.ctrl;
+    for (let i = 0; i < MAX_ARGS; i++) {
+      c[ARGS + i] = job.args[i] ?? 0;
+      c[DELTAS + i] = job.deltas[i] ?? 0;
+      c[PRE_ARGS + i] = job.pre.args[i] ?? 0;
+      c[PRE_DELTAS + i] = job.pre.deltas[i] ?? 0;
+    }
+    for (let i = 0; i <= count; i++) c[STARTS + i] = job.starts[i]!;
+    c[FN] = job.fn;
+    c[COUNT] = count;
+    c[ROW_ARG] = job.rowArg;
+    c[PRE_FN] = job.pre.fn;
+    c[PRE_COUNT] = job.pre.count;
+    c[PRE_NEXT] = 0;
+    c[PRE_DONE] = 0;
+    c[PRE_TARGET] = job.pre.count + job.arrivals;
+    c[SPIN] = spinUs;
+    Atomics.store(c, NEXT, 0);
+    this.pending = true;
+    this.go(0);
+    return count;
+  }
+
+  /** Claims the next pre call for this thread (≥ the pre count: none left). */
+  claimPre(): number {
+    return Atomics.add(this.ctrl, PRE_NEXT, 1);
+  }
+
+  /** Counts one pre call (claimed here) or one of the caller's arrivals as done. */
+  arrive(): void {
+    Atomics.add(this.ctrl, PRE_DONE, 1);
+  }
+
+  /** Waits until every pre call has run and the caller has made all its arrivals. */
+  waitPre(): void {
+    this.until(() => Atomics.load(this.ctrl, PRE_DONE) >= this.ctrl[PRE_TARGET]!);
+  }
+
+  /** Claims the next chunk for this thread (≥ the count: none left). */
+  claim(): number {
+    return Atomics.add(this.ctrl, NEXT, 1);
+  }
+
+  /** Whether the worker has done chunk `ch` (one it claimed). */
+  chunkDone(ch: number): boolean {
+    return Atomics.load(this.ctrl, FLAGS + ch) === this.seq << 1;
+  }
+
+  /** Waits until the worker has done chunk `ch` (one it claimed); throws if it failed or is gone. */
+  waitChunk(ch: number): void {
+    this.until(() => this.chunkDone(ch));
+  }
+
+  /**
+   * Ends the posted job early, after an error on this thread: the worker stops waiting and claims
+   * nothing more. `finish()` must still follow.
+   */
+  abort(): void {
+    Atomics.store(this.ctrl, NEXT, ABORTED);
+    Atomics.store(this.ctrl, PRE_NEXT, ABORTED);
+    Atomics.store(this.ctrl, PRE_DONE, ABORTED);
+  }
+
+  /** Waits for the worker to end its part of the posted job; throws if the kernel threw there (or the worker is gone). */
   finish(): void {
     if (!this.pending) return;
     this.pending = false;
+    const go = this.seq << 1;
     // Spin briefly (the worker usually finishes about when we do), then sleep in Atomics.wait.
-    for (let spin = 0; spin < 2000 && Atomics.load(this.ctrl, DONE) !== this.seq; spin++);
-    while (Atomics.load(this.ctrl, DONE) !== this.seq) {
+    for (let spin = 0; spin < 2000 && Atomics.load(this.ctrl, DONE) !== go; spin++);
+    while (Atomics.load(this.ctrl, DONE) !== go) {
       if (Atomics.wait(this.ctrl, DONE, Atomics.load(this.ctrl, DONE), 1000) === "timed-out" && this.dead) {
         throw new Error("typetorch: the GEMM worker thread exited");
       }
     }
     if (this.ctrl[ERR] !== 0) throw new Error("typetorch: the GEMM kernel failed in the worker thread");
+  }
+
+  // Spins until `cond` holds; throws if the worker ends the job (it failed) or is gone first.
+  private until(cond: () => boolean): void {
+    while (!cond()) {
+      if (Atomics.load(this.ctrl, DONE) === this.seq << 1 || this.dead) {
+        if (cond()) return;
+        this.abort();
+        this.finish(); // throws the worker's error, if it had one
+        throw new Error("typetorch: the GEMM worker ended the job early");
+      }
+    }
+  }
+
+  private go(wake: 0 | 1): void {
+    this.seq = (this.seq + 1) & 0x3fffffff;
+    Atomics.store(this.ctrl, GO, (this.seq << 1) | wake);
+    Atomics.notify(this.ctrl, GO);
   }
 }

@@ -212,16 +212,16 @@ class WasmBackend {
   }
 
   /**
-   * A worker thread running export `fn` (of `nargs` i32 arguments) of module `key` against this
-   * memory, ready to take a job; null when there are no threads (then run it all here) or while
-   * the worker is still starting (the first call waits up to 2 s for it).
+   * A worker thread taking part in jobs over exports `fns` (of i32 arguments) of module `key`
+   * against this memory; null when there are no threads (then run it all here) or while the
+   * worker is still starting (the first call waits up to 2 s for it).
    */
-  worker(key: string, source: () => Uint8Array, fn: string, nargs: number): KernelWorker | null {
+  worker(key: string, source: () => Uint8Array, fns: readonly string[]): KernelWorker | null {
     if (!this.shared) return null;
     let w = this.workers.get(key);
     if (w === undefined) {
       try {
-        w = new KernelWorker(this.module(key, source), this.memory(), fn, nargs);
+        w = new KernelWorker(this.module(key, source), this.memory(), fns);
         this.workers.set(key, w);
         return w.ready(2000) ? w : null;
       } catch {

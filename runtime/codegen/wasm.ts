@@ -343,6 +343,31 @@ function packDispatch(R: number, fFast: number, fTrans: number, fPack: number): 
   return { params: 6, locals: [{ type: I32, count: 1 }], body };
 }
 
+/**
+ * The M-block loops of one K block: pack A[ic:ic+mc, pc:pc+kc] into pAp, then the micro-kernel over
+ * every MR×NR tile of C[ic:ic+mc, 0:N] against the B panels at local `bp` (kc·⌈N/NR⌉·NR floats).
+ * `p` names the locals (parameters and loop variables) of the calling driver.
+ */
+function mBlocks(p: Record<"pA" | "sam" | "sak" | "pC" | "ldc" | "M" | "N" | "pAp" | "pT" | "pc" | "kc" | "ic" | "mc" | "jr" | "ir" | "bp", number>, MR: number, NR: number, MC: number, fMicro: number, fPackA: number): Bytes {
+  return forLoop(p.ic, i32(0), get(p.M), i32(MC), seq(
+    min(i32(MC), seq(get(p.M), get(p.ic), sub)), set(p.mc),
+    get(p.pA), get(p.ic), get(p.sam), mul, get(p.pc), get(p.sak), mul, add, i32(2), shl, add, get(p.sam), get(p.sak), get(p.mc), get(p.kc), get(p.pAp), call(fPackA),
+    forLoop(p.jr, i32(0), get(p.N), i32(NR), seq(
+      forLoop(p.ir, i32(0), get(p.mc), i32(MR), seq(
+        get(p.pAp), get(p.ir), get(p.kc), mul, i32(2), shl, add, // pa
+        get(p.bp), get(p.jr), get(p.kc), mul, i32(2), shl, add, // pb
+        get(p.pC), get(p.ic), get(p.ir), add, get(p.ldc), mul, get(p.jr), add, i32(2), shl, add, // pc
+        get(p.ldc), get(p.kc),
+        min(i32(MR), seq(get(p.mc), get(p.ir), sub)),
+        min(i32(NR), seq(get(p.N), get(p.jr), sub)),
+        get(p.pc), 0x45 /* i32.eqz: first K block */,
+        get(p.pT),
+        call(fMicro),
+      )),
+    )),
+  ));
+}
+
 /** The driver `gemm(pA, sam, sak, pB, sbk, sbn, pC, ldc, M, K, N, pAp, pBp, pT)` (see the module doc). */
 function gemmDriver(MR: number, NR: number, KC: number, MC: number, fMicro: number, fPackA: number, fPackB: number): Func {
   const [pA, sam, sak, pB, sbk, sbn, pC, ldc, M, K, N, pAp, pBp, pT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13];
@@ -351,25 +376,50 @@ function gemmDriver(MR: number, NR: number, KC: number, MC: number, fMicro: numb
     min(i32(KC), seq(get(K), get(pc), sub)), set(kc),
     // pack B[pc:pc+kc, 0:N]
     get(pB), get(pc), get(sbk), mul, i32(2), shl, add, get(sbn), get(sbk), get(N), get(kc), get(pBp), call(fPackB),
-    forLoop(ic, i32(0), get(M), i32(MC), seq(
-      min(i32(MC), seq(get(M), get(ic), sub)), set(mc),
-      get(pA), get(ic), get(sam), mul, get(pc), get(sak), mul, add, i32(2), shl, add, get(sam), get(sak), get(mc), get(kc), get(pAp), call(fPackA),
-      forLoop(jr, i32(0), get(N), i32(NR), seq(
-        forLoop(ir, i32(0), get(mc), i32(MR), seq(
-          get(pAp), get(ir), get(kc), mul, i32(2), shl, add, // pa
-          get(pBp), get(jr), get(kc), mul, i32(2), shl, add, // pb
-          get(pC), get(ic), get(ir), add, get(ldc), mul, get(jr), add, i32(2), shl, add, // pc
-          get(ldc), get(kc),
-          min(i32(MR), seq(get(mc), get(ir), sub)),
-          min(i32(NR), seq(get(N), get(jr), sub)),
-          get(pc), 0x45 /* i32.eqz: first K block */,
-          get(pT),
-          call(fMicro),
-        )),
-      )),
-    )),
+    mBlocks({ pA, sam, sak, pC, ldc, M, N, pAp, pT, pc, kc, ic, mc, jr, ir, bp: pBp }, MR, NR, MC, fMicro, fPackA),
   ));
   return { params: 14, locals: [{ type: I32, count: 6 }], body, export: "gemm" };
+}
+
+/**
+ * `packB(pB, sbk, sbn, K, N, pBp, j0, cols)`: columns [j0, j0 + cols) of B (j0 a multiple of NR;
+ * cols clipped to N − j0), K block after K block, in the panels the `gemm` driver packs one block
+ * at a time: block pc (of KC rows) at pBp + 4·pc·⌈N/NR⌉·NR, panel p of it kc·NR floats after
+ * panel p − 1. Packed once — both threads packing column ranges of it — B is read by both
+ * threads of a split product (`gemmPacked`).
+ */
+function packBAll(NR: number, KC: number, fPackB: number): Func {
+  const [pB, sbk, sbn, K, N, pBp, j0, cols] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const pc = 8, nPad = 9, kc = 10;
+  const body = seq(
+    get(N), i32(NR - 1), add, i32(NR), 0x6d /* i32.div_s */, i32(NR), mul, set(nPad),
+    min(get(cols), seq(get(N), get(j0), sub)), set(cols),
+    forLoop(pc, i32(0), get(K), i32(KC), seq(
+      min(i32(KC), seq(get(K), get(pc), sub)), set(kc),
+      get(pB), get(pc), get(sbk), mul, get(j0), get(sbn), mul, add, i32(2), shl, add, get(sbn), get(sbk), get(cols), get(kc),
+      get(pBp), get(pc), get(nPad), mul, get(j0), get(kc), mul, add, i32(2), shl, add, call(fPackB),
+    )),
+  );
+  return { params: 8, locals: [{ type: I32, count: 3 }], body, export: "packB" };
+}
+
+/**
+ * `gemmPacked(pA, sam, sak, pBp, pC, ldc, M, K, N, pAp, pT)`: the `gemm` driver with B already
+ * packed by `packB` at pBp — what each thread runs on its share of C's rows. Every element of C
+ * is summed in the same order as by `gemm`, so the two agree bit for bit.
+ */
+function gemmPackedDriver(MR: number, NR: number, KC: number, MC: number, fMicro: number, fPackA: number): Func {
+  const [pA, sam, sak, pBp, pC, ldc, M, K, N, pAp, pT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+  const pc = 11, kc = 12, ic = 13, mc = 14, jr = 15, ir = 16, nPad = 17, bp = 18;
+  const body = seq(
+    get(N), i32(NR - 1), add, i32(NR), 0x6d /* i32.div_s */, i32(NR), mul, set(nPad),
+    forLoop(pc, i32(0), get(K), i32(KC), seq(
+      min(i32(KC), seq(get(K), get(pc), sub)), set(kc),
+      get(pBp), get(pc), get(nPad), mul, i32(2), shl, add, set(bp),
+      mBlocks({ pA, sam, sak, pC, ldc, M, N, pAp, pT, pc, kc, ic, mc, jr, ir, bp }, MR, NR, MC, fMicro, fPackA),
+    )),
+  );
+  return { params: 11, locals: [{ type: I32, count: 8 }], body, export: "gemmPacked" };
 }
 
 /**
@@ -382,10 +432,12 @@ function gemmDriver(MR: number, NR: number, KC: number, MC: number, fMicro: numb
 export function gemmWasm(shared = false, fma = false, block: GemmBlock = gemmBlock(fma)): Uint8Array {
   const { MR, NR, KC, MC } = block;
   // functions: 0 micro-kernel, 1 generic pack, 2/3 contiguous-panel packs for MR/NR, 4/5
-  // transposing packs for MR/NR, 6/7 the dispatchers for MR/NR, 8 the driver
+  // transposing packs for MR/NR, 6/7 the dispatchers for MR/NR, 8 the driver, 9/10 the split
+  // product's B packing and driver
   const fns = [
     microKernel(MR, NR, fma), packKernel(), packFastKernel(MR), packFastKernel(NR), packTransKernel(MR), packTransKernel(NR),
     packDispatch(MR, 2, 4, 1), packDispatch(NR, 3, 5, 1), gemmDriver(MR, NR, KC, MC, 0, 6, 7),
+    packBAll(NR, KC, 7), gemmPackedDriver(MR, NR, KC, MC, 0, 6),
   ];
   return moduleBytes(fns, shared);
 }

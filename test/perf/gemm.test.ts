@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { wasm } from "../../runtime/backend/wasm.js";
 import { gemmWasm, simdProbeWasm } from "../../runtime/codegen/wasm.js";
-import { useWasmGemm, wasmSgemm } from "../../runtime/ops/matmul.js";
+import { useWasmGemm, wasmSgemm } from "../../runtime/ops/sgemm.js";
 import { nn, torch } from "../../runtime/index.js";
 
 /**

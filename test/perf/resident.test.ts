@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { wasm } from "../../runtime/backend/wasm.js";
 import { sgdWasm, type SgdTerms } from "../../runtime/codegen/wasm.js";
 import { sgdSource } from "../../runtime/codegen/fused.js";
-import { wasmSgemm } from "../../runtime/ops/matmul.js";
+import { wasmSgemm } from "../../runtime/ops/sgemm.js";
 import { compileStep, nn, optim, torch } from "../../runtime/index.js";
 import { Net } from "../../examples/compile/model.js";
 import "../../examples/compile/model.kernels.generated.js";

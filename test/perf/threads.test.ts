@@ -2,24 +2,25 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { wasm } from "../../runtime/backend/wasm.js";
 import { threadsAvailable } from "../../runtime/backend/threads.js";
-import { gemmThreads, wasmSgemm } from "../../runtime/ops/matmul.js";
+import { chunkStarts, gemmSplits, gemmThreads, wasmSgemm } from "../../runtime/ops/sgemm.js";
 import { nn, torch } from "../../runtime/index.js";
 
 /**
- * The 2-thread WASM GEMM (`backend/threads.ts`): a product split over the worker and the main
- * thread equals the one-thread product bit for bit (the columns are split at a multiple of NR, so
- * each element is summed in the same order), on odd sizes, strided operands and batches; the
- * process exits with the worker still there; TYPETORCH_THREADS=1 turns it off.
+ * The 2-thread WASM GEMM (`backend/threads.ts`, `ops/sgemm.ts`): a product split over the worker
+ * and the main thread — by rows (shared packing of B, guided chunks) or by columns — equals the
+ * one-thread product bit for bit (each element is summed in the same order), on odd sizes,
+ * strided operands, batches and resident outputs; the process exits with the worker still there;
+ * TYPETORCH_THREADS=1 turns it off.
  */
 let seed = 777;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
 const randArr = (n: number) => Float32Array.from({ length: n }, rnd);
 
-/** Runs `fn` with the thread threshold at `minMacs`, the worker kept hot (as compiled steps do) so that threshold applies. */
+/** Runs `fn` with the thread threshold at `minMacs` (and no intensity threshold). */
 function withThreshold<T>(minMacs: number, fn: () => T): T {
   const prev = { ...gemmThreads };
   gemmThreads.minMacs = minMacs;
-  gemmThreads.spin = 1000;
+  gemmThreads.minIntensity = 0;
   try {
     return fn();
   } finally {
@@ -33,11 +34,13 @@ describe.runIf(wasm.available && threadsAvailable())("2-thread WASM GEMM", () =>
     const a = torch.randn([200, 300]);
     const b = torch.randn([300, 200]);
     a.matmul(b); // starts the worker (the first product waits for it)
-    expect(wasm.worker(wasm.relaxed ? "gemm:f32:fma:shared" : "gemm:f32:shared", () => new Uint8Array(0), "gemm", 14)).not.toBeNull();
+    expect(wasm.worker(wasm.relaxed ? "gemm:f32:fma:shared" : "gemm:f32:shared", () => new Uint8Array(0), ["packB", "gemmPacked"])).not.toBeNull();
   });
 
   it("equals the one-thread product bit for bit (odd sizes, transposed operands, batches)", () => {
-    for (const [m, k, n] of [[1, 1, 16], [7, 300, 17], [67, 129, 33], [130, 257, 131], [97, 64, 250], [256, 256, 256]] as const) {
+    const before = { ...gemmSplits };
+    // by columns: [67, 129, 33], [20, 50, 200]; by rows: the rest but [1, 1, 16] and [7, 300, 17] (one thread)
+    for (const [m, k, n] of [[1, 1, 16], [7, 300, 17], [67, 129, 33], [20, 50, 200], [130, 257, 131], [97, 64, 250], [256, 256, 256], [1000, 30, 20]] as const) {
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
         const ao = 3, bo = 5;
         const A = randArr(ao + 2 * m * k + 1);
@@ -65,6 +68,34 @@ describe.runIf(wasm.available && threadsAvailable())("2-thread WASM GEMM", () =>
         }
         expect(worst).toBeLessThan(1e-5);
       }
+    }
+    expect(gemmSplits.rows - before.rows).toBe(4 * 4 * 2);
+    expect(gemmSplits.cols - before.cols).toBe(2 * 4 * 2);
+  });
+
+  it("writes a resident C in place, split by rows and by columns, equal to one thread", () => {
+    for (const [m, k, n] of [[150, 70, 90], [40, 70, 90]] as const) {
+      const A = wasm.alloc(m * k)!;
+      const B = randArr(k * n);
+      A.set(randArr(m * k));
+      const run = (minMacs: number) => {
+        const C = wasm.alloc(m * n)!;
+        withThreshold(minMacs, () => wasmSgemm(C, [0], A, [0], k, 1, B, [0], n, 1, m, k, n));
+        return new Uint32Array(C.buffer, C.byteOffset, m * n).slice();
+      };
+      expect(run(0)).toEqual(run(Infinity));
+    }
+  });
+
+  it("chunks: guided sizes, multiples of MR, covering the rows, large first", () => {
+    for (const m of [96, 97, 256, 1000, 5000]) {
+      const s = chunkStarts(m, 6);
+      expect(s[0]).toBe(0);
+      expect(s.at(-1)).toBe(m);
+      expect(s.length - 1).toBeLessThanOrEqual(64);
+      const sizes = s.slice(1).map((x, i) => x - s[i]!);
+      sizes.slice(0, -1).forEach((z) => expect(z % 6).toBe(0));
+      for (let i = 1; i < sizes.length - 1; i++) expect(sizes[i]!).toBeLessThanOrEqual(sizes[i - 1]!);
     }
   });
 

@@ -1,0 +1,265 @@
+import { MAX_CHUNKS, type Job, type KernelWorker } from "../backend/threads.js";
+import { wasm } from "../backend/wasm.js";
+import { gemmBlock, gemmScratchFloats, gemmWasm, type GemmBlock } from "../codegen/wasm.js";
+
+/**
+ * Products with fewer multiply-adds than this run in the JS kernel: below it the WASM path's fixed
+ * cost (copies into wasm memory, a few calls) is larger than what SIMD saves. Measured: ~0.5 µs
+ * fixed cost; the JS kernel does ~2 GFLOP/s, so the break-even is near 1,000 multiply-adds.
+ */
+export const WASM_GEMM_MIN_MACS = 1024;
+
+/** Whether a float32 CPU product of this size goes to the WASM SIMD GEMM. */
+export function useWasmGemm(m: number, k: number, n: number): boolean {
+  return wasm.available && m * k * n >= WASM_GEMM_MIN_MACS;
+}
+
+const gemmKey = () => (wasm.relaxed ? "gemm:f32:fma" : "gemm:f32") + (wasm.shared ? ":shared" : "");
+const gemmModule = () => gemmWasm(wasm.shared, wasm.relaxed);
+/** The exports a GEMM worker calls: 0 packs B, 1 computes rows of C against it, 2 is the whole GEMM. */
+const WORKER_FNS = ["packB", "gemmPacked", "gemm"] as const;
+
+/**
+ * When products go to two threads (where `backend/threads.ts` has them): products with at least
+ * `minMacs` multiply-adds and — where operands must be copied into the wasm memory, which one
+ * thread does — at least `minIntensity` multiply-adds per element copied (256³ has 85, 128³ 43).
+ * A product with at least {@link ROW_SPLIT_MIN} rows is split by rows: both threads pack column ranges of B into one
+ * shared packing, then claim ranges of C's rows until none is left — large ones first, small ones
+ * last, so the two end together. A flatter one is split by columns: each thread claims column
+ * ranges and packs what it needs. Either way every element is summed in the same order as on one
+ * thread: the result is the same bit for bit. Below `minMacs` the hand-off costs more than the
+ * second core saves (96³ ≈ 0.9 M was about even on 2 vCPUs).
+ *
+ * `spinUs`: how long the worker spins after a product, waiting for the next, before it sleeps
+ * (compiled steps, whose products come back to back, raise it). Waking a sleeping worker takes
+ * tens of microseconds, and on the VM this was tuned on the `Atomics.notify` that does it costs the
+ * calling thread ~75 µs; a worker is therefore also woken first thing, so that it gets up while
+ * the operands are copied in. `npm run bench` reports the speed-up ("tt 2 thr / 1 thr").
+ *
+ * @example
+ * gemmThreads.minMacs = Infinity; // one thread only
+ */
+export const gemmThreads = { minMacs: 1 << 20, minIntensity: 64, spinUs: 500 };
+
+/** Products split over two threads so far, by rows and by columns (for tests and benchmarks). */
+export const gemmSplits = { rows: 0, cols: 0 };
+
+/** The fewest rows a product split by rows has (fewer: split by columns). */
+export const ROW_SPLIT_MIN = 96;
+
+/**
+ * Microseconds a worker woken ahead of a product spins for it: longer than copying the largest
+ * operands usually takes, short enough that a product that never comes wastes little.
+ */
+const WAKE_SPIN_US = 2000;
+
+/** Index range [lo, hi) of `data` that strided matrices at `offs` (m×k, strides rs, cs) touch. */
+function span(offs: readonly number[], rows: number, cols: number, rs: number, cs: number): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const ext = (rows - 1) * rs + (cols - 1) * cs;
+  for (const o of offs) {
+    if (o < lo) lo = o;
+    if (o + ext + 1 > hi) hi = o + ext + 1;
+  }
+  return [lo, hi];
+}
+
+/**
+ * First row of each chunk of a split product's M rows, then M: "guided" sizes — a quarter of what
+ * is left, rounded up to a multiple of MR, at least 2·MR — so early chunks are large (a packed B
+ * sliver serves many micro-tiles) and the last ones small (the threads end close together).
+ */
+export function chunkStarts(m: number, MR: number): number[] {
+  let least = 2 * MR;
+  for (;;) {
+    const starts = [0];
+    let r = 0;
+    while (r < m) {
+      r = Math.min(m, r + Math.max(least, Math.ceil((m - r) / 4 / MR) * MR));
+      starts.push(r);
+    }
+    if (starts.length - 1 <= MAX_CHUNKS) return starts;
+    least *= 2;
+  }
+}
+
+/**
+ * The float32 GEMM through the generated WASM SIMD kernel (`codegen/wasm.ts`), for a batch of
+ * products: for each t, `C[cOffs[t] + i·n + j] = Σₚ A[aOffs[t] + i·sam + p·sak] · B[bOffs[t] + p·sbk + j·sbn]`.
+ * Strides are in elements and must be ≥ 0; A and B may be any strided views (a transposed `x.t()`
+ * is packed as it lies, without a contiguous copy). Operands that live in the wasm memory
+ * (`wasm.alloc`, as a compiled step's buffers do) are read in place, and a resident C is written in
+ * place; other operands' touched element ranges are copied into wasm memory once for the whole
+ * batch, and such a C is copied back per product (per range of rows, when split over two threads).
+ *
+ * @example
+ * const C = new Float32Array(m * n);
+ * wasmSgemm(C, [0], A, [0], k, 1, B, [0], n, 1, m, k, n); // C = A·B, all row-major
+ */
+export function wasmSgemm(
+  C: Float32Array, cOffs: readonly number[],
+  A: Float32Array, aOffs: readonly number[], sam: number, sak: number,
+  B: Float32Array, bOffs: readonly number[], sbk: number, sbn: number,
+  m: number, k: number, n: number,
+): void {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    for (const co of cOffs) C.fill(0, co, co + m * n);
+    return;
+  }
+  const blk = gemmBlock(wasm.relaxed);
+  // Operands outside the wasm memory are copied in: their touched element ranges.
+  let pA = wasm.addressOf(A);
+  let pB = wasm.addressOf(B);
+  const cRes = wasm.addressOf(C);
+  const [alo, ahi] = pA < 0 ? span(aOffs, m, k, sam, sak) : [0, 0];
+  const [blo, bhi] = pB < 0 ? span(bOffs, k, n, sbk, sbn) : [0, 0];
+  const macs = m * k * n * cOffs.length;
+  const copied = ahi - alo + (bhi - blo) + (cRes < 0 ? m * n * cOffs.length : 0);
+  const byRows = m >= ROW_SPLIT_MIN;
+  const worker = macs >= gemmThreads.minMacs && macs >= gemmThreads.minIntensity * copied && (byRows || n >= 4 * blk.NR)
+    ? wasm.worker(gemmKey(), gemmModule, WORKER_FNS) : null;
+  worker?.wake(WAKE_SPIN_US);
+  wasm.reset();
+  // pA/pB: the byte address of element 0 of A/B (as if the whole array were in wasm memory); A is
+  // copied later, while the worker packs B
+  if (pB < 0) pB = wasm.place(B, blo, bhi) - 4 * blo;
+  if (pA < 0) pA = wasm.reserve(ahi - alo) - 4 * alo;
+  const copyA = () => {
+    if (ahi > alo) wasm.f32.set(alo === 0 && ahi === A.length ? A : A.subarray(alo, ahi), (pA >> 2) + alo);
+  };
+  const pCs = cRes < 0 ? wasm.reserve(m * n) : 0;
+  const pC = (t: number) => (cRes < 0 ? pCs : cRes + 4 * cOffs[t]!);
+  // C's rows [r0, r1) of product t out of the staging area, when C is not resident
+  const out = cRes < 0 ? (t: number, r0: number, r1: number) => C.set(wasm.f32.subarray((pCs >> 2) + r0 * n, (pCs >> 2) + r1 * n), cOffs[t]! + r0 * n) : null;
+  const key = gemmKey();
+  if (worker) {
+    // per thread: A panels, B panels (for a split by columns), edge tile
+    const cols = byRows ? 0 : Math.ceil(n / 4 / blk.NR) * blk.NR;
+    const sc = gemmScratchFloats(cols, blk);
+    const own = [wasm.reserve(sc.ap), wasm.reserve(sc.bp), wasm.reserve(sc.t)] as const;
+    const its = [wasm.reserve(sc.ap), wasm.reserve(sc.bp), wasm.reserve(sc.t)] as const;
+    const pBall = byRows ? wasm.reserve(k * Math.ceil(n / blk.NR) * blk.NR) : 0;
+    for (let t = 0; t < cOffs.length; t++) {
+      const pa = pA + 4 * aOffs[t]!;
+      const pb = pB + 4 * bOffs[t]!;
+      const o = out ? (r0: number, r1: number) => out(t, r0, r1) : null;
+      gemmSplits[byRows ? "rows" : "cols"]++;
+      if (byRows) splitRows(worker, key, blk, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, pBall, own, its, o);
+      else splitCols(worker, key, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, cols, own, its, o);
+    }
+    return;
+  }
+  copyA();
+  const sc = gemmScratchFloats(n, blk);
+  const [pAp, pBp, pT] = [wasm.reserve(sc.ap), wasm.reserve(sc.bp), wasm.reserve(sc.t)];
+  for (let t = 0; t < cOffs.length; t++) {
+    wasm.run(key, gemmModule, "gemm", [pA + 4 * aOffs[t]!, sam, sak, pB + 4 * bOffs[t]!, sbk, sbn, pC(t), n, m, k, n, pAp, pBp, pT]);
+    out?.(t, 0, m);
+  }
+}
+
+type Scratch = readonly [ap: number, bp: number, t: number];
+
+/**
+ * Runs `job` on both threads: this thread first runs `copyA` (if given; the worker packs
+ * meanwhile), then claims pre calls (`pre(p)`) and chunks (`chunk(ch)`) as the worker does;
+ * `done(ch)` follows each chunk of its own, `end(mine)` the last.
+ */
+function runSplit(worker: KernelWorker, job: Job, copyA: (() => void) | null, pre: (p: number) => void, chunk: (ch: number) => void, done: (ch: number, mine: readonly boolean[]) => void, end: (mine: readonly boolean[]) => void): void {
+  const count = worker.post(job, gemmThreads.spinUs);
+  try {
+    if (copyA) {
+      copyA();
+      worker.arrive();
+    }
+    for (let p = worker.claimPre(); p < job.pre.count; p = worker.claimPre()) {
+      pre(p);
+      worker.arrive();
+    }
+    worker.waitPre();
+    const mine = new Array<boolean>(count).fill(false);
+    for (let ch = worker.claim(); ch < count; ch = worker.claim()) {
+      chunk(ch);
+      mine[ch] = true;
+      done(ch, mine);
+    }
+    end(mine);
+  } catch (e) {
+    worker.abort();
+    throw e;
+  } finally {
+    worker.finish();
+  }
+}
+
+/**
+ * One product split by rows (see {@link gemmThreads}): B packed into `pBall` in column ranges,
+ * then C's rows in chunks; `out(r0, r1)` copies rows [r0, r1) of C out as soon as they are done.
+ */
+function splitRows(
+  worker: KernelWorker, key: string, blk: GemmBlock, copyA: (() => void) | null,
+  pa: number, sam: number, sak: number, pb: number, sbk: number, sbn: number, pC: number,
+  m: number, k: number, n: number, pBall: number, [pAp, , pT]: Scratch, [wAp, , wT]: Scratch,
+  out: ((r0: number, r1: number) => void) | null,
+): void {
+  const starts = chunkStarts(m, blk.MR);
+  // B's column ranges: about 8, each a multiple of NR
+  const cols = Math.ceil(n / 8 / blk.NR) * blk.NR;
+  const pre = { fn: 0, args: [pb, sbk, sbn, k, n, pBall, 0, cols], deltas: [0, 0, 0, 0, 0, 0, cols, 0], count: Math.ceil(n / cols) };
+  const job = { pre, arrivals: copyA ? 1 : 0, fn: 1, args: [pa, sam, sak, pBall, pC, n, 0, k, n, wAp, wT], deltas: [4 * sam, 0, 0, 0, 4 * n], rowArg: 6, starts };
+  // the worker's chunks are copied out between this thread's own, as they finish
+  let copied = 0; // chunks before this one are copied out (or were this thread's)
+  const drain = (mine: readonly boolean[], wait: boolean) => {
+    for (; copied < starts.length - 1; copied++) {
+      if (mine[copied]) continue;
+      if (!worker.chunkDone(copied)) {
+        if (!wait) return;
+        worker.waitChunk(copied);
+      }
+      out!(starts[copied]!, starts[copied + 1]!);
+    }
+  };
+  runSplit(worker, job, copyA,
+    (p) => wasm.run(key, gemmModule, "packB", [pb, sbk, sbn, k, n, pBall, p * cols, cols]),
+    (ch) => {
+      const r0 = starts[ch]!;
+      wasm.run(key, gemmModule, "gemmPacked", [pa + 4 * r0 * sam, sam, sak, pBall, pC + 4 * r0 * n, n, starts[ch + 1]! - r0, k, n, pAp, pT]);
+    },
+    (ch, mine) => {
+      if (!out) return;
+      out(starts[ch]!, starts[ch + 1]!);
+      drain(mine, false);
+    },
+    (mine) => void (out && drain(mine, true)));
+}
+
+/**
+ * One product split by columns (see {@link gemmThreads}): ranges of `cols` columns of C, each
+ * computed by the whole GEMM with its own packing; `out(0, m)` copies C out at the end.
+ */
+function splitCols(
+  worker: KernelWorker, key: string, copyA: (() => void) | null,
+  pa: number, sam: number, sak: number, pb: number, sbk: number, sbn: number, pC: number,
+  m: number, k: number, n: number, cols: number, own: Scratch, its: Scratch,
+  out: ((r0: number, r1: number) => void) | null,
+): void {
+  const starts: number[] = [];
+  for (let j = 0; j < n; j += cols) starts.push(j);
+  starts.push(n);
+  const job = { pre: NO_PRE, arrivals: copyA ? 1 : 0, fn: 2, args: [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, 0, ...its], deltas: [0, 0, 0, 4 * sbn, 0, 0, 4], rowArg: 10, starts };
+  runSplit(worker, job, copyA, () => {},
+    (ch) => {
+      const j0 = starts[ch]!;
+      wasm.run(key, gemmModule, "gemm", [pa, sam, sak, pb + 4 * j0 * sbn, sbk, sbn, pC + 4 * j0, n, m, k, starts[ch + 1]! - j0, ...own]);
+    },
+    () => {},
+    (mine) => {
+      if (!out) return;
+      for (let ch = 0; ch < starts.length - 1; ch++) if (!mine[ch]) worker.waitChunk(ch);
+      out(0, m);
+    });
+}
+
+const NO_PRE = { fn: 0, args: [], deltas: [], count: 0 } as const;
