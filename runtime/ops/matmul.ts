@@ -41,6 +41,14 @@ export function packScratch(like: ArrayLike<number>, n: number): ArrayLike<numbe
   return s;
 }
 
+/** Whether the last two dims of `t` (both > 1) are laid out column-major: a transposed contiguous matrix. */
+function colMajor(t: AnyTensor): boolean {
+  const r = t.ndim - 2;
+  return r >= 0 && t.shape[r]! > 1 && t.shape[r + 1]! > 1 && t._strides[r] === 1 && t._strides[r + 1] === t.shape[r];
+}
+
+const swapLast = (s: readonly number[]) => [...s.slice(0, -2), s[s.length - 1]!, s[s.length - 2]!];
+
 /** `torch.matmul` / `mm` / `bmm` at run time. */
 export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm" = "matmul"): AnyTensor {
   const plan = matmulShapes(op, a.shape, b.shape);
@@ -98,8 +106,16 @@ export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm"
   if (needsGrad([a, b])) {
     record(result, op === "mm" ? "MmBackward0" : op === "bmm" ? "BmmBackward0" : "MmBackward0", [a, b], (g) => {
       const g2 = g.reshape([...batch, m, n]);
-      const ga = a.requiresGrad ? sumToShape(g2.matmul(b2.transpose(-1, -2)), a2.shape).reshape(a.shape) : null;
-      const gb = b.requiresGrad ? sumToShape(a2.transpose(-1, -2).matmul(g2), b2.shape).reshape(b.shape) : null;
+      // Each gradient is made in its operand's layout, as PyTorch's mm backward does: for a
+      // column-major operand (a transposed view, as Linear's `W.t()`) the transposed product, so
+      // that what reaches the source tensor is contiguous and accumulates in one flat loop. The
+      // same products are summed in the same order either way: the values are identical.
+      const ga = !a.requiresGrad ? null
+        : colMajor(a1) ? sumToShape(b2.matmul(g2.transpose(-1, -2)), swapLast(a2.shape)).transpose(-1, -2).reshape(a.shape)
+        : sumToShape(g2.matmul(b2.transpose(-1, -2)), a2.shape).reshape(a.shape);
+      const gb = !b.requiresGrad ? null
+        : colMajor(b1) ? sumToShape(g2.transpose(-1, -2).matmul(a2), swapLast(b2.shape)).transpose(-1, -2).reshape(b.shape)
+        : sumToShape(a2.transpose(-1, -2).matmul(g2), b2.shape).reshape(b.shape);
       return [ga, gb];
     });
   }

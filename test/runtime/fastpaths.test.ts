@@ -4,7 +4,8 @@
  * elements, unrolling, in-place aliasing), the fused ReLU backward and SGD updates, reductions
  * folded side by side, and the tuned convolution / pooling kernels (im2col, col2im, max pooling
  * with indices, its adjoint, the channel bias; against the plain loops in `./convReference.ts`)
- * on odd sizes, strides, paddings and dilations. Fast
+ * on odd sizes, strides, paddings and dilations; matmul gradients made in their operand's layout
+ * (so Linear's weight gradient accumulates contiguously) equal to the direct products. Fast
  * kernels that must write every element of their output are run on NaN-poisoned outputs, so an entry they
  * leave unwritten shows.
  */
@@ -367,5 +368,46 @@ describe("outputs written in full (NaN-poisoned storage)", () => {
     const poisoned = step();
     expect(clean.every(Number.isFinite)).toBe(true);
     expect(firstDiff(poisoned, clean)).toBe(-1);
+  });
+});
+
+describe("matmul gradients in the operand's layout", () => {
+  // The gradient of a column-major operand (Linear's W.t()) comes from the transposed product, so
+  // the source tensor's gradient is contiguous; it must equal the direct product bit for bit.
+  const rand = (shape: number[], seed: number) => {
+    torch.manualSeed(seed);
+    return torch.randn(shape);
+  };
+  for (const [m, k, n] of [[5, 7, 3], [64, 200, 40], [3, 40, 130]] as const) {
+    it(`x·Wᵀ and Wᵀ·x, ${m}×${k}×${n}: contiguous gradients equal to gᵀ·x and W·gᵀ`, () => {
+      const x = rand([m, k], 3);
+      const w = rand([n, k], 5).requiresGrad_();
+      const g = rand([m, n], 7);
+      const out = x.matmul(w.t());
+      // the gradient for Wᵀ [k, n] is column-major, so W's own is contiguous
+      const gwt = out.gradFn!.backward(g)[1]!;
+      expect(gwt._strides).toEqual([1, k]);
+      out.backward(g, { retainGraph: true });
+      out.backward(g); // accumulated in place
+      expect(firstDiff(values(w.grad!), values(g.t().matmul(x).mul(2)))).toBe(-1);
+      // column-major first operand: (Wᵀ)·y with W [k, m]
+      const w2 = rand([k, m], 9).requiresGrad_();
+      const y = rand([k, n], 11);
+      const g2 = rand([m, n], 13);
+      const out2 = w2.t().matmul(y);
+      expect(out2.gradFn!.backward(g2)[0]!._strides).toEqual([1, m]);
+      out2.backward(g2);
+      expect(firstDiff(values(w2.grad!), values(y.matmul(g2.t())))).toBe(-1);
+    });
+  }
+  it("batched: a broadcast column-major operand's gradient is summed over the batch", () => {
+    const x = rand([4, 6, 9], 2);
+    const w = rand([5, 9], 4).requiresGrad_();
+    const g = rand([4, 6, 5], 6);
+    const out = x.matmul(w.t());
+    expect(out.gradFn!.backward(g)[1]!._strides).toEqual([1, 9]);
+    out.backward(g);
+    const direct = g.transpose(1, 2).matmul(x).sum(0);
+    expect(Math.max(...values(w.grad!).map((v, i) => Math.abs(v - values(direct)[i]!)))).toBeLessThan(1e-4);
   });
 });
