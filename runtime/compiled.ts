@@ -126,11 +126,31 @@ function sgemm(
   return true;
 }
 
-/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm` hook in scope. */
+// The batched hook (`codegen/fused.ts` `batchedGemm`): `count` products at evenly spaced offsets in
+// one WASM GEMM call, which splits them between two threads. Offset arrays reused as above.
+const cOffs: number[] = [];
+const aOffs: number[] = [];
+const bOffs: number[] = [];
+function sgemmBatch(
+  C: Float32Array, co: number, cs: number, A: Float32Array, ao: number, as: number, sam: number, sak: number,
+  B: Float32Array, bo: number, bs: number, sbk: number, sbn: number, count: number, m: number, k: number, n: number,
+): boolean {
+  if (!useWasmGemm(m, k, n)) return false;
+  cOffs.length = aOffs.length = bOffs.length = count;
+  for (let t = 0; t < count; t++) {
+    cOffs[t] = co + t * cs;
+    aOffs[t] = ao + t * as;
+    bOffs[t] = bo + t * bs;
+  }
+  wasmSgemm(C, cOffs, A, aOffs, sam, sak, B, bOffs, sbk, sbn, m, k, n);
+  return true;
+}
+
+/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm` and `sgemmBatch` hooks in scope. */
 function kernelFn(text: string): Fn {
   let f = fnCache.get(text);
   if (!f) {
-    f = new Function("sgemm", text)(sgemm) as Fn;
+    f = new Function("sgemm", "sgemmBatch", text)(sgemm, sgemmBatch) as Fn;
     fnCache.set(text, f);
   }
   return f;

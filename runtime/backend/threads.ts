@@ -12,8 +12,8 @@
  * - the *pre* phase (the GEMM: packing B, column range by column range), after which both
  *   threads wait until every pre call has run and the caller has `arrive()`d as often as it said
  *   (the GEMM's main thread arrives once A is copied in);
- * - the *chunk* phase (the GEMM: ranges of C's rows), each chunk's completion flagged, so the
- *   caller can copy a chunk's rows out as soon as they are done.
+ * - the *chunk* phase (the GEMM: ranges of C's rows or columns, or products of a batch), each
+ *   chunk's completion flagged, so the caller can copy a chunk's results out as soon as they are done.
  *
  * Off (single-threaded, the same numbers bit for bit) where there is no SharedArrayBuffer, no
  * shared WebAssembly memory or no `worker_threads` (browsers, also those without COOP/COEP), with
@@ -115,10 +115,15 @@ while (Atomics.load(c, ${READY}) === 1) {
     while (Atomics.load(c, ${PRE_DONE}) < target);
     const fn = kernels[c[${FN}]], count = c[${COUNT}], rowArg = c[${ROW_ARG}];
     for (let ch = Atomics.add(c, ${NEXT}, 1); ch < count; ch = Atomics.add(c, ${NEXT}, 1)) {
-      const r0 = c[${STARTS} + ch];
-      for (let i = 0; i < ${MAX_ARGS}; i++) b[i] = c[${ARGS} + i] + r0 * c[${DELTAS} + i];
-      b[rowArg] = c[${STARTS} + ch + 1] - r0;
-      fn(...b);
+      const r0 = c[${STARTS} + ch], r1 = c[${STARTS} + ch + 1];
+      if (rowArg >= 0) {
+        for (let i = 0; i < ${MAX_ARGS}; i++) b[i] = c[${ARGS} + i] + r0 * c[${DELTAS} + i];
+        b[rowArg] = r1 - r0;
+        fn(...b);
+      } else for (let r = r0; r < r1; r++) {
+        for (let i = 0; i < ${MAX_ARGS}; i++) b[i] = c[${ARGS} + i] + r * c[${DELTAS} + i];
+        fn(...b);
+      }
       Atomics.store(c, ${FLAGS} + ch, last);
     }
     c[${ERR}] = 0;
@@ -141,7 +146,9 @@ export interface CallList {
 
 /**
  * A job (see the module doc). Chunk c covers rows [starts[c], starts[c + 1]) and calls export
- * `fn` with `args[i] + starts[c]·deltas[i]`, and its row count in argument `rowArg`.
+ * `fn` with `args[i] + starts[c]·deltas[i]`, and its row count in argument `rowArg`; with
+ * `rowArg` −1, once per row r, with `args[i] + r·deltas[i]` (a row is then a whole call, as one
+ * product of a batch).
  */
 export interface Job {
   readonly pre: CallList;

@@ -36,7 +36,7 @@ export interface GemmOptions {
  *
  * Float32 products that the eager runtime runs in its WebAssembly SIMD GEMM (`ops/matmul.ts`,
  * `useWasmGemm`) go through the same GEMM here: the text is evaluated with a free `sgemm` hook
- * (`new Function("sgemm", text)(hook)`, see `runtime/compiled.ts`), called as
+ * (`new Function("sgemm", "sgemmBatch", text)(hook, batchHook)`, see `runtime/compiled.ts`), called as
  * `sgemm(C, co, A, ao, sam, sak, B, bo, sbk, sbn, M, K, N)` with the operands' element strides; when
  * it returns true it has written the float32 product into C, and the epilogue then runs as a
  * separate pass over C — so it sees the product exactly as eager's next op does. Without the hook
@@ -114,11 +114,34 @@ export function gemmSource(opts: GemmOptions = {}): string {
 }
 
 /**
+ * Text of a loop of `N` products by a {@link gemmSource} kernel `fn`, product n at offsets
+ * `co + n·cStep`, `ao + n·aStep`, `bo + n·bStep` (each an expression), tried first as one batch
+ * through the `sgemmBatch` hook — `SGB(C, co, cStep, A, ao, aStep, sam, sak, B, bo, bStep, sbk,
+ * sbn, N, M, K, Nc)` with the operands' element strides, true when it has written every product
+ * (the WASM GEMM, which splits a batch between two threads) — and the kernel text it goes in must
+ * declare `SGB` ({@link SGB_DECL}).
+ *
+ * @example
+ * batchedGemm("gemm", ["O", "0", "Oc * L"], ["Wt", "0", "0", "K, 1"], ["cols", "0", "K * L", "L, 1"], ["Oc", "K", "L"]);
+ */
+export function batchedGemm(
+  fn: string, [C, co, cStep]: readonly [string, string, string], [A, ao, aStep, aStrides]: readonly [string, string, string, string],
+  [B, bo, bStep, bStrides]: readonly [string, string, string, string], [M, K, N]: readonly [string, string, string],
+): string {
+  const at = (base: string, step: string) => (step === "0" ? base : base === "0" ? `n * ${step}` : `${base} + n * ${step}`);
+  return `if (SGB === null || !SGB(${C}, ${co}, ${cStep}, ${A}, ${ao}, ${aStep}, ${aStrides}, ${B}, ${bo}, ${bStep}, ${bStrides}, N, ${M}, ${K}, ${N})) ` +
+    `for (let n = 0; n < N; n++) ${fn}(${C}, ${at(co, cStep)}, ${A}, ${at(ao, aStep)}, ${B}, ${at(bo, bStep)}, ${M}, ${K}, ${N}, P);`;
+}
+
+/** The declaration of `SGB`, the `sgemmBatch` hook (or null), for kernels that use {@link batchedGemm}. */
+export const SGB_DECL = 'const SGB = typeof sgemmBatch === "function" ? sgemmBatch : null;';
+
+/**
  * Text of a whole 2-D convolution (groups 1) over a contiguous float32 batch in one launch, as eager
  * `conv2d` (`runtime/ops/conv.ts`) computes it: im2col (`im2colSource` of `./jsConv.ts`) into the
- * zero-filled scratch `cols`, then per sample the GEMM `W · cols[n]` of {@link gemmSource} (through
- * the `sgemm` hook: the WASM GEMM where eager uses it, else the same blocked JS loop as eager's
- * `matmulSource`), then the epilogue per element: the channel bias added to the float32 product
+ * zero-filled scratch `cols`, then per sample the GEMM `W · cols[n]` of {@link gemmSource} (all
+ * samples at once through the `sgemmBatch` hook, as eager's batched call: the WASM GEMM where eager
+ * uses it, else the same blocked JS loop as eager's `matmulSource`), then the epilogue per element: the channel bias added to the float32 product
  * (eager's `channelBiasSource` rounding) and `act(v)` (an expression of `v`), each rounded to float32.
  * `conv(O, X, Wt, bias, cols, P, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Oc)`; `P` is the
  * GEMM's packing scratch (`C·kh·kw · Ho·Wo` floats).
@@ -137,12 +160,13 @@ export function conv2dSource(bias: boolean, act: ((v: string) => string) | null)
   return [
     '"use strict";',
     "const fr = Math.fround;",
+    SGB_DECL,
     `const im2col = (function () {\n${indent(im2colSource())}\n})();`,
     `const gemm = (function () {\n${indent(gemmSource())}\n})();`,
     "return function conv(O, X, Wt, bias, cols, P, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Oc) {",
     "const K = C * kh * kw, L = Ho * Wo;",
     "im2col(cols, X, 0, C * H * W, H * W, W, 1, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);",
-    "for (let n = 0; n < N; n++) gemm(O, n * Oc * L, Wt, 0, cols, n * K * L, Oc, K, L, P);",
+    batchedGemm("gemm", ["O", "0", "Oc * L"], ["Wt", "0", "0", "K, 1"], ["cols", "0", "K * L", "L, 1"], ["Oc", "K", "L"]),
     ...epi.filter((l) => l !== ""),
     "};",
   ].join("\n");

@@ -12,7 +12,7 @@
  * and the activation's output, as `compiler/kernels.ts`'s `actBackwardExpr` writes them), so
  * this file knows no ops. Every kernel works on contiguous typed arrays and never allocates.
  */
-import { gemmSource } from "./fused.js";
+import { batchedGemm, gemmSource, SGB_DECL } from "./fused.js";
 import { col2imSource, maxUnpoolAddSource, windowAvgSource } from "./jsConv.js";
 
 /**
@@ -54,8 +54,8 @@ const local = (name: string, text: string) => `const ${name} = (function () {\n$
  *
  * 1. with `act`: `DY ← act'(Y) ⊙ DY` in place (eager's activation backward, before the conv's);
  * 2. `∂b[c] = Σ_{n, t} DY[n, c, t]` (eager's `g.sum([0, 2, 3])`: a double sum in that order, rounded once);
- * 3. `∂W = Σₙ DY[n] · cols[n]ᵀ`: per sample the float32 product into the scratch `T[n]` (through the
- *    `sgemm` hook, as eager's batched product), then the sum over samples in doubles, rounded once
+ * 3. `∂W = Σₙ DY[n] · cols[n]ᵀ`: per sample the float32 product into the scratch `T[n]` (all samples at
+ *    once through the `sgemmBatch` hook, as eager's batched product), then the sum over samples in doubles, rounded once
  *    (eager's `.sum(0)`); `cols` is the im2col buffer the forward kept;
  * 4. with `inputGrad`: per sample `DC[n] = Wᵀ · DY[n]`, then col2im into the zero-filled `GX` (eager's
  *    `col2im(wᵀ · g)`), then with `inputAct` `GX ← act'(E) ⊙ GX` (the producer's activation backward).
@@ -72,6 +72,7 @@ export function conv2dBackwardSource(o: Conv2dBackwardOptions): string {
   const L: string[] = [
     '"use strict";',
     "const fr = Math.fround;",
+    SGB_DECL,
     // ∂W: A = DY[n] (Oc × L), B = cols[n]ᵀ (cols[n] is K × L: B stored transposed).
     local("gemmW", gemmSource({ bT: true })),
     // ∂cols: A = Wᵀ (W is Oc × K: A stored transposed), B = DY[n] (Oc × L).
@@ -90,7 +91,7 @@ export function conv2dBackwardSource(o: Conv2dBackwardOptions): string {
     );
   }
   L.push(
-    "for (let n = 0; n < N; n++) gemmW(T, n * OK, DY, n * OL, cols, n * KL, Oc, L, K, P);",
+    batchedGemm("gemmW", ["T", "0", "OK"], ["DY", "0", "OL", "L, 1"], ["cols", "0", "KL", "1, L"], ["Oc", "L", "K"]),
     "for (let e = 0; e < OK; e++) {",
     "let s = 0;",
     "for (let n = 0; n < N; n++) s += T[n * OK + e];",
@@ -99,7 +100,7 @@ export function conv2dBackwardSource(o: Conv2dBackwardOptions): string {
   );
   if (o.inputGrad) {
     L.push(
-      "for (let n = 0; n < N; n++) gemmX(DC, n * KL, Wt, 0, DY, n * OL, K, Oc, L, P);",
+      batchedGemm("gemmX", ["DC", "0", "KL"], ["Wt", "0", "0", "1, K"], ["DY", "0", "OL", "L, 1"], ["K", "Oc", "L"]),
       "GX.fill(0, 0, N * C * H * W);",
       "col2im(GX, DC, 0, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);",
     );

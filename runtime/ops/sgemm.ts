@@ -26,7 +26,8 @@ const WORKER_FNS = ["packB", "gemmPacked", "gemm"] as const;
  * A product with at least {@link ROW_SPLIT_MIN} rows is split by rows: both threads pack column ranges of B into one
  * shared packing, then claim ranges of C's rows until none is left — large ones first, small ones
  * last, so the two end together. A flatter one is split by columns: each thread claims column
- * ranges and packs what it needs. Either way every element is summed in the same order as on one
+ * ranges and packs what it needs. A batch of at least 4 evenly spaced products (a convolution's
+ * per-sample products) is split product by product. Either way every element is summed in the same order as on one
  * thread: the result is the same bit for bit. Below `minMacs` the hand-off costs more than the
  * second core saves (96³ ≈ 0.9 M was about even on 2 vCPUs).
  *
@@ -41,8 +42,8 @@ const WORKER_FNS = ["packB", "gemmPacked", "gemm"] as const;
  */
 export const gemmThreads = { minMacs: 1 << 20, minIntensity: 64, spinUs: 500 };
 
-/** Products split over two threads so far, by rows and by columns (for tests and benchmarks). */
-export const gemmSplits = { rows: 0, cols: 0 };
+/** Products split over two threads so far, by rows and by columns, and batches split by products (for tests and benchmarks). */
+export const gemmSplits = { rows: 0, cols: 0, batch: 0 };
 
 /** The fewest rows a product split by rows has (fewer: split by columns). */
 export const ROW_SPLIT_MIN = 96;
@@ -63,6 +64,13 @@ function span(offs: readonly number[], rows: number, cols: number, rs: number, c
     if (o + ext + 1 > hi) hi = o + ext + 1;
   }
   return [lo, hi];
+}
+
+/** Whether offsets step evenly (as a batch's products do): `o[t] = o[0] + t·(o[1] − o[0])`. */
+function steady(o: readonly number[]): boolean {
+  const d = o[1]! - o[0]!;
+  for (let t = 2; t < o.length; t++) if (o[t] !== o[0]! + t * d) return false;
+  return true;
 }
 
 /**
@@ -117,8 +125,10 @@ export function wasmSgemm(
   const [blo, bhi] = pB < 0 ? span(bOffs, k, n, sbk, sbn) : [0, 0];
   const macs = m * k * n * cOffs.length;
   const copied = ahi - alo + (bhi - blo) + (cRes < 0 ? m * n * cOffs.length : 0);
-  const byRows = m >= ROW_SPLIT_MIN;
-  const worker = macs >= gemmThreads.minMacs && macs >= gemmThreads.minIntensity * copied && (byRows || n >= 4 * blk.NR)
+  const T = cOffs.length;
+  const mode = T >= 4 && steady(aOffs) && steady(bOffs) && (cRes < 0 || steady(cOffs)) ? "batch"
+    : m >= ROW_SPLIT_MIN ? "rows" : n >= 4 * blk.NR ? "cols" : null;
+  const worker = mode && macs >= gemmThreads.minMacs && macs >= gemmThreads.minIntensity * copied
     ? wasm.worker(gemmKey(), gemmModule, WORKER_FNS) : null;
   worker?.wake(WAKE_SPIN_US);
   wasm.reset();
@@ -129,24 +139,35 @@ export function wasmSgemm(
   const copyA = () => {
     if (ahi > alo) wasm.f32.set(alo === 0 && ahi === A.length ? A : A.subarray(alo, ahi), (pA >> 2) + alo);
   };
-  const pCs = cRes < 0 ? wasm.reserve(m * n) : 0;
-  const pC = (t: number) => (cRes < 0 ? pCs : cRes + 4 * cOffs[t]!);
+  // A C outside the wasm memory is staged there: one product at a time, or the whole batch when
+  // the products of a batch are split between the threads
+  const staged = worker && mode === "batch" ? T : 1;
+  const pCs = cRes < 0 ? wasm.reserve(staged * m * n) : 0;
+  const stage = (t: number) => pCs + 4 * (staged > 1 ? t : 0) * m * n;
+  const pC = (t: number) => (cRes < 0 ? stage(t) : cRes + 4 * cOffs[t]!);
   // C's rows [r0, r1) of product t out of the staging area, when C is not resident
-  const out = cRes < 0 ? (t: number, r0: number, r1: number) => C.set(wasm.f32.subarray((pCs >> 2) + r0 * n, (pCs >> 2) + r1 * n), cOffs[t]! + r0 * n) : null;
+  const out = cRes < 0 ? (t: number, r0: number, r1: number) => C.set(wasm.f32.subarray((stage(t) >> 2) + r0 * n, (stage(t) >> 2) + r1 * n), cOffs[t]! + r0 * n) : null;
   const key = gemmKey();
   if (worker) {
-    // per thread: A panels, B panels (for a split by columns), edge tile
-    const cols = byRows ? 0 : Math.ceil(n / 4 / blk.NR) * blk.NR;
+    gemmSplits[mode!] += mode === "batch" ? 1 : T;
+    // per thread: A panels, B panels (but for a split by rows, which shares one packing), edge tile
+    const cols = mode === "cols" ? Math.ceil(n / 4 / blk.NR) * blk.NR : mode === "batch" ? n : 0;
     const sc = gemmScratchFloats(cols, blk);
     const own = [wasm.reserve(sc.ap), wasm.reserve(sc.bp), wasm.reserve(sc.t)] as const;
     const its = [wasm.reserve(sc.ap), wasm.reserve(sc.bp), wasm.reserve(sc.t)] as const;
-    const pBall = byRows ? wasm.reserve(k * Math.ceil(n / blk.NR) * blk.NR) : 0;
-    for (let t = 0; t < cOffs.length; t++) {
+    if (mode === "batch") {
+      const step = (o: readonly number[]) => o[1]! - o[0]!;
+      const call = [pA + 4 * aOffs[0]!, sam, sak, pB + 4 * bOffs[0]!, sbk, sbn, pC(0), n, m, k, n];
+      const deltas = [4 * step(aOffs), 0, 0, 4 * step(bOffs), 0, 0, pC(1) - pC(0)];
+      splitBatch(worker, key, copyA, T, call, deltas, own, its, out ? (t) => out(t, 0, m) : null);
+      return;
+    }
+    const pBall = mode === "rows" ? wasm.reserve(k * Math.ceil(n / blk.NR) * blk.NR) : 0;
+    for (let t = 0; t < T; t++) {
       const pa = pA + 4 * aOffs[t]!;
       const pb = pB + 4 * bOffs[t]!;
       const o = out ? (r0: number, r1: number) => out(t, r0, r1) : null;
-      gemmSplits[byRows ? "rows" : "cols"]++;
-      if (byRows) splitRows(worker, key, blk, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, pBall, own, its, o);
+      if (mode === "rows") splitRows(worker, key, blk, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, pBall, own, its, o);
       else splitCols(worker, key, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, cols, own, its, o);
     }
     return;
@@ -209,30 +230,69 @@ function splitRows(
   const cols = Math.ceil(n / 8 / blk.NR) * blk.NR;
   const pre = { fn: 0, args: [pb, sbk, sbn, k, n, pBall, 0, cols], deltas: [0, 0, 0, 0, 0, 0, cols, 0], count: Math.ceil(n / cols) };
   const job = { pre, arrivals: copyA ? 1 : 0, fn: 1, args: [pa, sam, sak, pBall, pC, n, 0, k, n, wAp, wT], deltas: [4 * sam, 0, 0, 0, 4 * n], rowArg: 6, starts };
-  // the worker's chunks are copied out between this thread's own, as they finish
-  let copied = 0; // chunks before this one are copied out (or were this thread's)
-  const drain = (mine: readonly boolean[], wait: boolean) => {
-    for (; copied < starts.length - 1; copied++) {
-      if (mine[copied]) continue;
-      if (!worker.chunkDone(copied)) {
-        if (!wait) return;
-        worker.waitChunk(copied);
-      }
-      out!(starts[copied]!, starts[copied + 1]!);
-    }
-  };
+  const { done, end } = drainer(worker, starts.length - 1, out ? (ch) => out(starts[ch]!, starts[ch + 1]!) : null);
   runSplit(worker, job, copyA,
     (p) => wasm.run(key, gemmModule, "packB", [pb, sbk, sbn, k, n, pBall, p * cols, cols]),
     (ch) => {
       const r0 = starts[ch]!;
       wasm.run(key, gemmModule, "gemmPacked", [pa + 4 * r0 * sam, sam, sak, pBall, pC + 4 * r0 * n, n, starts[ch + 1]! - r0, k, n, pAp, pT]);
     },
-    (ch, mine) => {
-      if (!out) return;
-      out(starts[ch]!, starts[ch + 1]!);
+    done, end);
+}
+
+/**
+ * A batch of `count` products split between the threads product by product: product t is the
+ * whole GEMM `gemm(call[i] + t·deltas[i] ...)` with the claiming thread's scratch; `out(t)`
+ * copies product t out as soon as it is done.
+ */
+function splitBatch(
+  worker: KernelWorker, key: string, copyA: () => void, count: number,
+  call: readonly number[], deltas: readonly number[], own: Scratch, its: Scratch,
+  out: ((t: number) => void) | null,
+): void {
+  const per = Math.ceil(count / MAX_CHUNKS);
+  const starts: number[] = [];
+  for (let t = 0; t < count; t += per) starts.push(t);
+  starts.push(count);
+  const job = { pre: NO_PRE, arrivals: 1, fn: 2, args: [...call, ...its], deltas, rowArg: -1, starts };
+  const args = [...call, ...own];
+  const { done, end } = drainer(worker, starts.length - 1, out ? (ch) => {
+    for (let t = starts[ch]!; t < starts[ch + 1]!; t++) out(t);
+  } : null);
+  runSplit(worker, job, copyA, () => {},
+    (ch) => {
+      for (let t = starts[ch]!; t < starts[ch + 1]!; t++) {
+        wasm.run(key, gemmModule, "gemm", args.map((a, i) => a + t * (deltas[i] ?? 0)));
+      }
+    },
+    done, end);
+}
+
+/**
+ * The `done` and `end` of {@link runSplit} that copy each chunk's results out (`outChunk`, if
+ * any): this thread's own right after it, the worker's between this thread's chunks as they finish,
+ * and the rest at the end.
+ */
+function drainer(worker: KernelWorker, count: number, outChunk: ((ch: number) => void) | null) {
+  let next = 0; // chunks before this one are copied out (or are being, by their own thread)
+  const drain = (mine: readonly boolean[], wait: boolean) => {
+    for (; next < count; next++) {
+      if (mine[next]) continue;
+      if (!worker.chunkDone(next)) {
+        if (!wait) return;
+        worker.waitChunk(next);
+      }
+      outChunk!(next);
+    }
+  };
+  return {
+    done: (ch: number, mine: readonly boolean[]) => {
+      if (!outChunk) return;
+      outChunk(ch);
       drain(mine, false);
     },
-    (mine) => void (out && drain(mine, true)));
+    end: (mine: readonly boolean[]) => void (outChunk && drain(mine, true)),
+  };
 }
 
 /**

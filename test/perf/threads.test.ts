@@ -87,6 +87,26 @@ describe.runIf(wasm.available && threadsAvailable())("2-thread WASM GEMM", () =>
     }
   });
 
+  it("splits a batch product by product, equal to one thread (evenly spaced products only)", () => {
+    const [m, k, n, T] = [20, 30, 40, 7];
+    const A = randArr(m * k); // shared by every product, as a conv's weight
+    const B = randArr(T * k * n + 5);
+    for (const resident of [false, true]) {
+      for (const bOffs of [Array.from({ length: T }, (_, t) => 5 + t * k * n), [5, 5 + 2 * k * n, 5 + k * n, 5 + 3 * k * n, 5 + 6 * k * n, 5 + 4 * k * n, 5 + 5 * k * n]]) {
+        const run = (minMacs: number) => {
+          const C = resident ? wasm.alloc(T * m * n + 2)! : new Float32Array(T * m * n + 2).fill(7);
+          const before = gemmSplits.batch;
+          withThreshold(minMacs, () => wasmSgemm(C, Array.from({ length: T }, (_, t) => 1 + t * m * n), A, new Array<number>(T).fill(0), k, 1, B, bOffs, n, 1, m, k, n));
+          return { bits: new Uint32Array(C.buffer, C.byteOffset, T * m * n + 2).slice(), batch: gemmSplits.batch - before };
+        };
+        const one = run(Infinity);
+        const two = run(0);
+        expect(two.bits).toEqual(one.bits);
+        expect(two.batch).toBe(bOffs[1]! - bOffs[0]! === bOffs[2]! - bOffs[1]! ? 1 : 0);
+      }
+    }
+  });
+
   it("chunks: guided sizes, multiples of MR, covering the rows, large first", () => {
     for (const m of [96, 97, 256, 1000, 5000]) {
       const s = chunkStarts(m, 6);
