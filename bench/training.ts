@@ -45,7 +45,7 @@ type Model = keyof typeof BATCH;
  * them alike: a warm-up of ≥ warmupMs each, then `samples` windows of ≥ sampleMs (or `maxSteps`
  * calls, for engines that take seconds per step); median samples/s of each.
  */
-export function ratesInterleaved(runs: readonly { step: () => void; enter?: () => void }[], batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number[] {
+function ratesInterleaved(runs: readonly { step: () => void; enter?: () => void }[], batch: number, warmupMs: number, sampleMs: number, samples: number, maxSteps = Infinity): number[] {
   const window = (r: (typeof runs)[number], ms: number) => {
     r.enter?.();
     const t0 = performance.now();
@@ -106,7 +106,7 @@ function typetorchBatches(kind: Model, X: Float32Array, Y: Int32Array, nb: numbe
 }
 
 /** typetorch training step over pre-sliced batches: eager (op by op), or `compileStep` on the compiled kernels. */
-export function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0, compile = false) {
+function typetorchTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number, seed = 0, compile = false) {
   torch.manualSeed(seed);
   const model = makeModel(kind);
   const opt = optim.SGD(model.parameters(), { lr: 0.01, momentum: 0.9 });

@@ -22,7 +22,7 @@
  *
  * @example
  * const w = new KernelWorker(module, memory, ["packB", "gemmPacked"]);
- * const count = w.post(job); // then claim and run pre calls and chunks here too (see matmul.ts)
+ * const count = w.post(job); // then claim and run pre calls and chunks here too (see ops/sgemm.ts)
  * w.finish();
  */
 

@@ -23,13 +23,16 @@ const WORKER_FNS = ["packB", "gemmPacked", "gemm"] as const;
  * When products go to two threads (where `backend/threads.ts` has them): products with at least
  * `minMacs` multiply-adds and — where operands must be copied into the wasm memory, which one
  * thread does — at least `minIntensity` multiply-adds per element copied (256³ has 85, 128³ 43).
- * A product with at least {@link ROW_SPLIT_MIN} rows is split by rows: both threads pack column ranges of B into one
- * shared packing, then claim ranges of C's rows until none is left — large ones first, small ones
- * last, so the two end together. A flatter one is split by columns: each thread claims column
- * ranges and packs what it needs. A batch of at least 4 evenly spaced products (a convolution's
- * per-sample products) is split product by product. Either way every element is summed in the same order as on one
- * thread: the result is the same bit for bit. Below `minMacs` the hand-off costs more than the
- * second core saves (96³ ≈ 0.9 M was about even on 2 vCPUs).
+ * - A batch of at least 4 evenly spaced products (a convolution's per-sample products) is split
+ *   product by product.
+ * - A product with at least {@link ROW_SPLIT_MIN} rows is split by rows: both threads pack column
+ *   ranges of B into one shared packing, then claim ranges of C's rows until none is left — large
+ *   ones first, small ones last, so the two end together.
+ * - A flatter one is split by columns: each thread claims column ranges and packs what it needs.
+ *
+ * Either way every element is summed in the same order as on one thread: the result is the same
+ * bit for bit. Below `minMacs` the hand-off costs more than the second core saves (96³ ≈ 0.9 M
+ * was about even on 2 vCPUs).
  *
  * `spinUs`: how long the worker spins after a product, waiting for the next, before it sleeps
  * (compiled steps, whose products come back to back, raise it). Waking a sleeping worker takes
@@ -42,7 +45,7 @@ const WORKER_FNS = ["packB", "gemmPacked", "gemm"] as const;
  */
 export const gemmThreads = { minMacs: 1 << 20, minIntensity: 64, spinUs: 500 };
 
-/** Products split over two threads so far, by rows and by columns, and batches split by products (for tests and benchmarks). */
+/** Products split over two threads so far by rows and by columns, and batches split by products (for tests and benchmarks). */
 export const gemmSplits = { rows: 0, cols: 0, batch: 0 };
 
 /** The fewest rows a product split by rows has (fewer: split by columns). */
@@ -216,6 +219,33 @@ function runSplit(worker: KernelWorker, job: Job, copyA: (() => void) | null, pr
 }
 
 /**
+ * The `done` and `end` of {@link runSplit} that copy each chunk's results out (`outChunk`, if
+ * any): this thread's own right after it, the worker's between this thread's chunks as they finish,
+ * and the rest at the end.
+ */
+function drainer(worker: KernelWorker, count: number, outChunk: ((ch: number) => void) | null) {
+  let next = 0; // chunks before this one are copied out (or are being, by their own thread)
+  const drain = (mine: readonly boolean[], wait: boolean) => {
+    for (; next < count; next++) {
+      if (mine[next]) continue;
+      if (!worker.chunkDone(next)) {
+        if (!wait) return;
+        worker.waitChunk(next);
+      }
+      outChunk!(next);
+    }
+  };
+  return {
+    done: (ch: number, mine: readonly boolean[]) => {
+      if (!outChunk) return;
+      outChunk(ch);
+      drain(mine, false);
+    },
+    end: (mine: readonly boolean[]) => void (outChunk && drain(mine, true)),
+  };
+}
+
+/**
  * One product split by rows (see {@link gemmThreads}): B packed into `pBall` in column ranges,
  * then C's rows in chunks; `out(r0, r1)` copies rows [r0, r1) of C out as soon as they are done.
  */
@@ -266,33 +296,6 @@ function splitBatch(
       }
     },
     done, end);
-}
-
-/**
- * The `done` and `end` of {@link runSplit} that copy each chunk's results out (`outChunk`, if
- * any): this thread's own right after it, the worker's between this thread's chunks as they finish,
- * and the rest at the end.
- */
-function drainer(worker: KernelWorker, count: number, outChunk: ((ch: number) => void) | null) {
-  let next = 0; // chunks before this one are copied out (or are being, by their own thread)
-  const drain = (mine: readonly boolean[], wait: boolean) => {
-    for (; next < count; next++) {
-      if (mine[next]) continue;
-      if (!worker.chunkDone(next)) {
-        if (!wait) return;
-        worker.waitChunk(next);
-      }
-      outChunk!(next);
-    }
-  };
-  return {
-    done: (ch: number, mine: readonly boolean[]) => {
-      if (!outChunk) return;
-      outChunk(ch);
-      drain(mine, false);
-    },
-    end: (mine: readonly boolean[]) => void (outChunk && drain(mine, true)),
-  };
 }
 
 /**
