@@ -62,12 +62,13 @@ export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm"
   const fast = a.device === "cpu" && a.dtype === "float32" && useWasmGemm(m, k, n) && a1._strides.every((x) => x >= 0) && b1._strides.every((x) => x >= 0);
   const a2 = fast ? a1 : a1.contiguous();
   const b2 = fast ? b1 : b1.contiguous();
-  const out = Tensor._empty([...batch, m, n], a.dtype, a.device);
+  let out: AnyTensor | undefined;
+  const alloc = () => (out = Tensor._empty([...batch, m, n], a.dtype, a.device));
   const as = broadcastStrides(a2, [...batch, m, k]);
   const bs = broadcastStrides(b2, [...batch, k, n]);
   const nb = batch.reduce((x, y) => x * y, 1);
   const idx = new Array<number>(batch.length).fill(0);
-  if (a.device !== "cpu") deviceMatmul(out, a2, b2, as, bs, batch, m, k, n);
+  if (a.device !== "cpu") deviceMatmul(alloc(), a2, b2, as, bs, batch, m, k, n);
   else if (fast) {
     const aOffs: number[] = [];
     const bOffs: number[] = [];
@@ -88,7 +89,8 @@ export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm"
       }
     }
     const r = batch.length;
-    wasmSgemm(out._data as Float32Array, cOffs, a2._data as Float32Array, aOffs, as[r]!, as[r + 1]!, b2._data as Float32Array, bOffs, bs[r]!, bs[r + 1]!, m, k, n);
+    // The output is made when the GEMM first writes to it (on two threads, while the worker computes).
+    wasmSgemm(() => alloc()._data as Float32Array, cOffs, a2._data as Float32Array, aOffs, as[r]!, as[r + 1]!, b2._data as Float32Array, bOffs, bs[r]!, bs[r + 1]!, m, k, n);
   } else for (let t = 0; t < nb; t++) {
     let ao = a2._offset;
     let bo = b2._offset;
@@ -96,13 +98,13 @@ export function matmulOp(a: AnyTensor, b: AnyTensor, op: "matmul" | "mm" | "bmm"
       ao += idx[d]! * as[d]!;
       bo += idx[d]! * bs[d]!;
     }
-    cpu.run("mm", matmulSource, [out._data, t * m * n, a2._data, ao, b2._data, bo, m, k, n, packScratch(b2._data, k * n)]);
+    cpu.run("mm", matmulSource, [(out ?? alloc())._data, t * m * n, a2._data, ao, b2._data, bo, m, k, n, packScratch(b2._data, k * n)]);
     for (let d = batch.length - 1; d >= 0; d--) {
       if (++idx[d]! < batch[d]!) break;
       idx[d] = 0;
     }
   }
-  const result = out.reshape(plan.out);
+  const result = (out ?? alloc()).reshape(plan.out);
   if (needsGrad([a, b])) {
     record(result, op === "mm" ? "MmBackward0" : op === "bmm" ? "BmmBackward0" : "MmBackward0", [a, b], (g) => {
       const g2 = g.reshape([...batch, m, n]);

@@ -103,27 +103,32 @@ export function chunkStarts(m: number, MR: number): number[] {
  * (`wasm.alloc`, as a compiled step's buffers do) are read in place, and a resident C is written in
  * place; other operands' touched element ranges are copied into wasm memory once for the whole
  * batch, and such a C is copied back per product (per range of rows, when split over two threads).
+ * C may also be a function that makes it (a fresh array, not in the wasm memory), called when the
+ * first results are copied out: on two threads, while the worker computes, so that allocating
+ * the output (page faults on fresh memory) costs no time of its own.
  *
  * @example
  * const C = new Float32Array(m * n);
  * wasmSgemm(C, [0], A, [0], k, 1, B, [0], n, 1, m, k, n); // C = A·B, all row-major
  */
 export function wasmSgemm(
-  C: Float32Array, cOffs: readonly number[],
+  C: Float32Array | (() => Float32Array), cOffs: readonly number[],
   A: Float32Array, aOffs: readonly number[], sam: number, sak: number,
   B: Float32Array, bOffs: readonly number[], sbk: number, sbn: number,
   m: number, k: number, n: number,
 ): void {
-  if (m === 0 || n === 0) return;
+  let dst = typeof C === "function" ? null : C;
+  const target = () => (dst ??= (C as () => Float32Array)());
+  if (m === 0 || n === 0 || cOffs.length === 0) return;
   if (k === 0) {
-    for (const co of cOffs) C.fill(0, co, co + m * n);
+    for (const co of cOffs) target().fill(0, co, co + m * n);
     return;
   }
   const blk = gemmBlock(wasm.relaxed);
   // Operands outside the wasm memory are copied in: their touched element ranges.
   let pA = wasm.addressOf(A);
   let pB = wasm.addressOf(B);
-  const cRes = wasm.addressOf(C);
+  const cRes = dst ? wasm.addressOf(dst) : -1;
   const [alo, ahi] = pA < 0 ? span(aOffs, m, k, sam, sak) : [0, 0];
   const [blo, bhi] = pB < 0 ? span(bOffs, k, n, sbk, sbn) : [0, 0];
   const macs = m * k * n * cOffs.length;
@@ -149,7 +154,7 @@ export function wasmSgemm(
   const stage = (t: number) => pCs + 4 * (staged > 1 ? t : 0) * m * n;
   const pC = (t: number) => (cRes < 0 ? stage(t) : cRes + 4 * cOffs[t]!);
   // C's rows [r0, r1) of product t out of the staging area, when C is not resident
-  const out = cRes < 0 ? (t: number, r0: number, r1: number) => C.set(wasm.f32.subarray((stage(t) >> 2) + r0 * n, (stage(t) >> 2) + r1 * n), cOffs[t]! + r0 * n) : null;
+  const out = cRes < 0 ? (t: number, r0: number, r1: number) => target().set(wasm.f32.subarray((stage(t) >> 2) + r0 * n, (stage(t) >> 2) + r1 * n), cOffs[t]! + r0 * n) : null;
   const key = gemmKey();
   if (worker) {
     gemmSplits[mode!] += mode === "batch" ? 1 : T;

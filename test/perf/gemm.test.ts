@@ -75,6 +75,22 @@ describe.runIf(wasm.available)("WASM SIMD GEMM", () => {
     expect(check(C, 2 * m * n, A, 0, k, 1, B, 10, n, 1, m, k, n)).toBeLessThan(1e-5);
   });
 
+  it("C given as a function is made once, when results are first copied out, and never for an empty product", () => {
+    const m = 40, k = 30, n = 20;
+    const A = randArr(m * k);
+    const B = randArr(k * n);
+    const direct = new Float32Array(m * n);
+    wasmSgemm(direct, [0], A, [0], k, 1, B, [0], n, 1, m, k, n);
+    let made = 0;
+    let lazy: Float32Array | undefined;
+    wasmSgemm(() => ((made++), (lazy = new Float32Array(m * n))), [0], A, [0], k, 1, B, [0], n, 1, m, k, n);
+    expect(made).toBe(1);
+    expect(lazy).toEqual(direct);
+    wasmSgemm(() => ((made++), new Float32Array(0)), [0], A, [0], k, 1, B, [0], n, 1, 0, k, n);
+    wasmSgemm(() => ((made++), new Float32Array(0)), [], A, [], k, 1, B, [], n, 1, m, k, n);
+    expect(made).toBe(1);
+  });
+
   it("k = 0 gives zeros", () => {
     const C = new Float32Array(6).fill(3);
     wasmSgemm(C, [0], new Float32Array(0), [0], 0, 1, new Float32Array(0), [0], 3, 1, 2, 0, 3);
