@@ -16,6 +16,9 @@
  *   (pBp, KC·⌈N/NR⌉·NR floats); for each M block of MC, pack A into MR-high panels (pAp, MC·KC
  *   floats); then the MR×NR register-blocked f32x4 micro-kernel over every panel pair. Edge tiles
  *   go through a scratch tile at pT (MR·NR floats). All pointers are byte addresses.
+ * - `packB(pB, sbk, sbn, K, N, pBp, j0, cols)` and `gemmPacked(pA, sam, sak, pBp, pC, ldc, M, K, N,
+ *   pAp, pT)`: the same product in two steps, for two threads — all of B packed once (column
+ *   ranges of it in parallel), then ranges of C's rows against that packing.
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -423,7 +426,7 @@ function gemmPackedDriver(MR: number, NR: number, KC: number, MC: number, fMicro
 }
 
 /**
- * Bytes of the f32 GEMM module (exports `gemm`, see the module doc), importing `env.mem`
+ * Bytes of the f32 GEMM module (exports `gemm`, `packB` and `gemmPacked`, see the module doc), importing `env.mem`
  * (shared when `shared`); `fma` uses relaxed SIMD's `f32x4.relaxed_madd` in the micro-kernel.
  *
  * @example
