@@ -91,7 +91,7 @@ export function softmaxKernel(log: boolean): string {
 
 /** A Conv2d layer with its bias and activation: im2col + the GEMM eager uses + the epilogue, one launch. */
 export function convKernel(act: Act | null, bias: boolean): string {
-  return conv2dSource(bias, act ? (v) => opExpr(act, [v]) : null);
+  return conv2dSource(bias, act ? (v) => opExpr(act, [v]) : null, act === "relu");
 }
 
 /** Max pooling (eager's kernel for this geometry; the argmax indices go to a planned buffer). */

@@ -28,7 +28,7 @@ import { AdamBase, type AdamState } from "./optim/Adam.js";
 import { AdamWOptimizer } from "./optim/AdamW.js";
 import { gemmThreads, useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
 import { wasm } from "./backend/wasm.js";
-import { sgdWasm, type SgdTerms } from "./codegen/wasm.js";
+import { biasActWasm, sgdWasm, type SgdTerms } from "./codegen/wasm.js";
 import { contiguousStrides } from "./ops/defineOp.js";
 import { Tensor } from "./Tensor.js";
 import type { AnyTensor } from "./tensorTypes.js";
@@ -146,11 +146,22 @@ function sgemmBatch(
   return true;
 }
 
-/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm` and `sgemmBatch` hooks in scope. */
+// The conv epilogue hook (`codegen/fused.ts` `SEPI_DECL`): bias + ReLU in WASM SIMD, in place, for
+// arrays in the wasm memory (a compiled step's planned buffers and parameters).
+function biasAct(O: Float32Array, bias: Float32Array | null | undefined, N: number, Oc: number, L: number, relu: number): boolean {
+  const pO = wasm.available ? wasm.addressOf(O) : -1;
+  const pB = bias ? wasm.addressOf(bias) : 0;
+  if (pO < 0 || pB < 0) return false;
+  const key = `epi:${bias ? 1 : 0}${relu}${wasm.shared ? ":shared" : ""}`;
+  wasm.run(key, () => biasActWasm(wasm.shared, !!bias, relu === 1), "epi", [pO, pB, N, Oc, L]);
+  return true;
+}
+
+/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm`, `sgemmBatch` and `biasAct` hooks in scope. */
 function kernelFn(text: string): Fn {
   let f = fnCache.get(text);
   if (!f) {
-    f = new Function("sgemm", "sgemmBatch", text)(sgemm, sgemmBatch) as Fn;
+    f = new Function("sgemm", "sgemmBatch", "biasAct", text)(sgemm, sgemmBatch, biasAct) as Fn;
     fnCache.set(text, f);
   }
   return f;

@@ -147,20 +147,24 @@ export const SGB_DECL = 'const SGB = typeof sgemmBatch === "function" ? sgemmBat
  * GEMM's packing scratch (`C·kh·kw · Ho·Wo` floats).
  *
  * @example
- * conv2dSource(true, (v) => `(${v} <= 0 ? 0 : ${v})`);
+ * conv2dSource(true, (v) => `(${v} <= 0 ? 0 : ${v})`, true);
  */
-export function conv2dSource(bias: boolean, act: ((v: string) => string) | null): string {
+export function conv2dSource(bias: boolean, act: ((v: string) => string) | null, relu = false): string {
   const indent = (t: string) => t.split("\n").map((l) => "  " + l).join("\n");
   const epi: string[] = [];
   if (bias || act) {
+    // the same epilogue in WASM SIMD through the `biasAct` hook, when `act` is ReLU or absent
+    if (relu || !act) epi.push(`if (SEPI === null || !SEPI(O, bias, N, Oc, L, ${relu ? 1 : 0})) {`);
     epi.push("for (let n = 0, o = 0; n < N; n++) {", "for (let c = 0; c < Oc; c++) {", bias ? "const b = bias[c];" : "", "for (let t = 0; t < L; t++, o++) {");
     epi.push(bias ? "const v = fr(O[o] + b);" : "const v = O[o];");
     epi.push(act ? `O[o] = fr(${act("v")});` : "O[o] = v;", "}", "}", "}");
+    if (relu || !act) epi.push("}");
   }
   return [
     '"use strict";',
     "const fr = Math.fround;",
     SGB_DECL,
+    ...((bias || act) && (relu || !act) ? [SEPI_DECL] : []),
     `const im2col = (function () {\n${indent(im2colSource())}\n})();`,
     `const gemm = (function () {\n${indent(gemmSource())}\n})();`,
     "return function conv(O, X, Wt, bias, cols, P, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo, Oc) {",
@@ -171,6 +175,14 @@ export function conv2dSource(bias: boolean, act: ((v: string) => string) | null)
     "};",
   ].join("\n");
 }
+
+/**
+ * The declaration of `SEPI`, the `biasAct` hook (or null): `SEPI(O, bias, N, Oc, L, relu)` applies
+ * a conv epilogue — `O[n, c, t] = act(O[n, c, t] + bias[c])`, act ReLU (relu = 1) or none, bias
+ * optional — in place as the JS loop would, bit for bit (see `biasActWasm` for NaN plus NaN), and
+ * returns true; false when it can't (no WebAssembly, arrays outside the wasm memory).
+ */
+export const SEPI_DECL = 'const SEPI = typeof biasAct === "function" ? biasAct : null;';
 
 /**
  * Text of an elementwise chain over contiguous operands, one loop for the whole chain:

@@ -19,6 +19,8 @@
  * - `packB(pB, sbk, sbn, K, N, pBp, j0, cols)` and `gemmPacked(pA, sam, sak, pBp, pC, ldc, M, K, N,
  *   pAp, pT)`: the same product in two steps, for two threads — all of B packed once (column
  *   ranges of it in parallel), then ranges of C's rows against that packing.
+ * - `epi(pO, pB, N, Oc, L)`: a convolution's epilogue, channel bias and ReLU, in place (see
+ *   {@link biasActWasm}).
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -495,6 +497,58 @@ export function sgdWasm(shared: boolean, t: SgdTerms): Uint8Array {
     )),
   );
   return moduleBytes([{ params: 3, locals: [{ type: I32, count: 6 }, { type: V128, count: 6 }], body, export: "sgd" }], shared);
+}
+
+// ---------------------------------------------------------------------------------------------
+// channel bias + ReLU
+
+/**
+ * Bytes of a module exporting `epi(pO, pB, N, Oc, L)`: in place over the float32 array `O`
+ * (`[N, Oc, L]`) at byte address pO, `O[n, c, t] = act(O[n, c, t] + B[c])` — with `bias` the
+ * float32 add of `B[c]` (the floats at pB), with `relu` `v <= 0 ? 0 : v` as a lane select
+ * (`v128.bitselect` on `f32x4.le`), so NaN stays the same NaN and −0 becomes +0 exactly as the JS
+ * expression does: the JS conv epilogue (`codegen/fused.ts` `conv2dSource`) bit for bit (but for
+ * a NaN plus a NaN bias, a NaN either way: which operand's NaN an add returns is not fixed in JS),
+ * without its branch per element (ReLU on random signs costs the JS loop ~5 ns per element in
+ * mispredictions). Four lanes at a time, then the row's tail one by one.
+ *
+ * @example
+ * const mod = new WebAssembly.Module(biasActWasm(true, true, true));
+ */
+export function biasActWasm(shared: boolean, bias: boolean, relu: boolean): Uint8Array {
+  const [pO, pB, N, Oc, L] = [0, 1, 2, 3, 4];
+  const [r, rows, at, t, t4] = [5, 6, 7, 8, 9];
+  const [bv, v] = [10, 11]; // v128
+  const [bs, s] = [12, 13]; // f32
+  const f32const0 = [0x43, 0, 0, 0, 0];
+  const le4 = simd(0x45), bitselect = simd(0x52);
+  const vec: Bytes = seq(
+    get(at), get(t), i32(2), shl, add, vload(),
+    ...(bias ? [get(bv), fadd4] : []),
+    set(v),
+    ...(relu ? [vzero, get(v), get(v), vzero, le4, bitselect, set(v)] : []),
+    get(at), get(t), i32(2), shl, add, get(v), vstore(),
+  );
+  const one: Bytes = seq(
+    get(at), get(t), i32(2), shl, add, f32load(),
+    ...(bias ? [get(bs), f32add] : []),
+    set(s),
+    get(at), get(t), i32(2), shl, add,
+    ...(relu ? [...f32const0, get(s), get(s), ...f32const0, 0x5f /* f32.le */, 0x1b /* select */] : [get(s)]),
+    f32store(),
+  );
+  const body = seq(
+    get(N), get(Oc), mul, set(rows),
+    get(L), get(L), i32(3), and, sub, set(t4),
+    forLoop(r, i32(0), get(rows), i32(1), seq(
+      get(pO), get(r), get(L), mul, i32(2), shl, add, set(at),
+      // B[r mod Oc], splat and scalar (t holds its address until the loops)
+      ...(bias ? [get(pB), get(r), get(Oc), 0x70 /* i32.rem_u */, i32(2), shl, add, set(t), get(t), vsplat(), set(bv), get(t), f32load(), set(bs)] : []),
+      forLoop(t, i32(0), get(t4), i32(4), vec),
+      forLoop(t, get(t4), get(L), i32(1), one),
+    )),
+  );
+  return moduleBytes([{ params: 5, locals: [{ type: I32, count: 5 }, { type: V128, count: 2 }, { type: 0x7d, count: 2 }], body, export: "epi" }], shared);
 }
 
 /**

@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { wasm } from "../../runtime/backend/wasm.js";
-import { gemmWasm, simdProbeWasm } from "../../runtime/codegen/wasm.js";
+import { biasActWasm, gemmWasm, simdProbeWasm } from "../../runtime/codegen/wasm.js";
 import { useWasmGemm, wasmSgemm } from "../../runtime/ops/sgemm.js";
 import { nn, torch } from "../../runtime/index.js";
 
 /**
  * The generated WASM SIMD GEMM (`codegen/wasm.ts`) against a float64 reference, on sizes that are
  * not multiples of any block, strided (transposed) operands, offsets and batches; and through
- * `matmul` / `conv2d` against the JS kernel (TYPETORCH_NO_WASM would select it for the whole run).
+ * `matmul` / `conv2d` against the JS kernel (TYPETORCH_NO_WASM would select it for the whole run);
+ * and the WASM conv epilogue (bias + ReLU) against the JS loop it stands in for, bit for bit.
  */
 let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
@@ -143,4 +144,35 @@ describe.runIf(wasm.available)("WASM SIMD GEMM", () => {
     close(x.grad, x64.grad);
     close(w.grad, w64.grad);
   });
+});
+
+describe.runIf(wasm.available && wasm.shared)("WASM conv epilogue (bias + ReLU)", () => {
+  // What conv2dSource's JS epilogue computes, element by element.
+  const fr = Math.fround;
+  const reference = (O: Float32Array, B: Float32Array | null, N: number, Oc: number, L: number, relu: boolean) => {
+    for (let n = 0, o = 0; n < N; n++) for (let c = 0; c < Oc; c++) for (let t = 0; t < L; t++, o++) {
+      const v = B ? fr(O[o]! + B[c]!) : O[o]!;
+      O[o] = relu ? fr(v <= 0 ? 0 : v) : v;
+    }
+  };
+  const specials = [NaN, -NaN, -0, 0, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38, -3.4e38, 1, -1];
+  for (const [bias, relu] of [[true, true], [true, false], [false, true]] as const) {
+    it(`bias ${bias}, relu ${relu}: equals the JS loop bit for bit (NaN, ±0, ±Inf, subnormals, overflow; row tails)`, () => {
+      const [N, Oc, L] = [3, 5, 27];
+      const O = wasm.alloc(N * Oc * L)!;
+      O.forEach((_, i) => (O[i] = i % 4 === 0 ? specials[(i >> 2) % specials.length]! : rnd() * 4));
+      const B = wasm.alloc(Oc)!;
+      B.set([0.25, -0.5, NaN, -0, 3.4e38]);
+      const ref = Float32Array.from(O);
+      reference(ref, bias ? B : null, N, Oc, L, relu);
+      wasm.run(`epi:test:${bias}:${relu}`, () => biasActWasm(true, bias, relu), "epi", [wasm.addressOf(O), bias ? wasm.addressOf(B) : 0, N, Oc, L]);
+      // Bits equal everywhere; where both are NaN (a NaN plus a NaN bias: which operand's NaN an
+      // add returns is not fixed in JS), NaN on both sides.
+      const a = new Uint32Array(O.buffer, O.byteOffset, O.length);
+      const r = new Uint32Array(ref.buffer);
+      const differ = [...a.keys()].filter((i) => a[i] !== r[i] && !(Number.isNaN(O[i]) && Number.isNaN(ref[i])));
+      expect(differ).toEqual([]);
+      expect([...O].map(Number.isNaN)).toEqual([...ref].map(Number.isNaN));
+    });
+  }
 });
