@@ -28,7 +28,7 @@ import { AdamBase, type AdamState } from "./optim/Adam.js";
 import { AdamWOptimizer } from "./optim/AdamW.js";
 import { gemmThreads, useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
 import { wasm } from "./backend/wasm.js";
-import { biasActWasm, sgdWasm, type SgdTerms } from "./codegen/wasm.js";
+import { biasActWasm, maxPool2Wasm, sgdWasm, type SgdTerms } from "./codegen/wasm.js";
 import { contiguousStrides } from "./ops/defineOp.js";
 import { Tensor } from "./Tensor.js";
 import type { AnyTensor } from "./tensorTypes.js";
@@ -157,11 +157,25 @@ function biasAct(O: Float32Array, bias: Float32Array | null | undefined, N: numb
   return true;
 }
 
-/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm`, `sgemmBatch` and `biasAct` hooks in scope. */
+// The 2×2 max-pooling hook (`codegen/jsConv.ts` `maxPoolInsideSource`): stride 2 over contiguous
+// float32 planes, values and indices in the wasm memory, in WASM SIMD (`maxPool2Wasm`).
+function maxPool2(
+  O: unknown, I: unknown, X: unknown, xo: number, xsN: number, xsC: number, xsH: number, xsW: number,
+  N: number, C: number, H: number, W: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number,
+): boolean {
+  if (!wasm.available || !(O instanceof Float32Array) || !(I instanceof Float32Array) || !(X instanceof Float32Array)) return false;
+  if (sh !== 2 || sw !== 2 || ph !== 0 || pw !== 0 || dh !== 1 || dw !== 1 || xsW !== 1 || xsH !== W || xsC !== H * W || (N > 1 && xsN !== C * H * W)) return false;
+  const [pO, pI, pX] = [wasm.addressOf(O), wasm.addressOf(I), wasm.addressOf(X)];
+  if (pO < 0 || pI < 0 || pX < 0) return false;
+  wasm.run(`maxpool2${wasm.shared ? ":shared" : ""}`, () => maxPool2Wasm(wasm.shared), "maxpool2", [pO, pI, pX + 4 * xo, N * C, H, W, Ho, Wo]);
+  return true;
+}
+
+/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm`, `sgemmBatch`, `biasAct` and `maxPool2` hooks in scope. */
 function kernelFn(text: string): Fn {
   let f = fnCache.get(text);
   if (!f) {
-    f = new Function("sgemm", "sgemmBatch", "biasAct", text)(sgemm, sgemmBatch, biasAct) as Fn;
+    f = new Function("sgemm", "sgemmBatch", "biasAct", "maxPool2", text)(sgemm, sgemmBatch, biasAct, maxPool2) as Fn;
     fnCache.set(text, f);
   }
   return f;

@@ -254,7 +254,10 @@ export function col2imSource(): string {
  * offsets precomputed, so the loop body is the window's loads and compares. The window is read in
  * the general kernel's order and compared as it compares (a NaN wins, ties keep the first), with
  * the first tap as the start (the general kernel's `-Infinity` start loses to it or, for
- * `-Infinity` itself, ends in the same value and index).
+ * `-Infinity` itself, ends in the same value and index). The 2×2 kernel first offers the work to
+ * a `maxPool2` hook where one is in scope (compiled programs: `runtime/compiled.ts` runs stride-2
+ * pooling of contiguous planes in WASM SIMD, same values and indices), and runs its loops when the
+ * hook declines or is absent (eager).
  *
  * @example
  * const f = new Function(maxPoolInsideSource(2, 2))();
@@ -274,9 +277,12 @@ export function maxPoolInsideSource(kh: number, kw: number): string {
       body.push(`v = X[x0 + a${i}_${j}]; if (v > mv || v !== v) { mv = v; k = q${i}_${j}; }`);
     }
   }
+  const hook = kh === 2 && kw === 2;
   return [
     '"use strict";',
+    ...(hook ? ['const SPOOL = typeof maxPool2 === "function" ? maxPool2 : null;'] : []),
     `return function maxpool${kh}x${kw}(O, I, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {`,
+    ...(hook ? ["if (SPOOL !== null && SPOOL(O, I, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, sh, sw, ph, pw, dh, dw, Ho, Wo)) return;"] : []),
     // Steps between window taps in X and in the index plane.
     "const rh = dh * xsH, rw = dw * xsW, qh = dh * W;",
     ...taps,

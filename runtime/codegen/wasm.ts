@@ -21,6 +21,7 @@
  *   ranges of it in parallel), then ranges of C's rows against that packing.
  * - `epi(pO, pB, N, Oc, L)`: a convolution's epilogue, channel bias and ReLU, in place (see
  *   {@link biasActWasm}).
+ * - `maxpool2(pO, pI, pX, planes, H, W, Ho, Wo)`: 2×2 max pooling with indices (see {@link maxPool2Wasm}).
  */
 
 // ---------------------------------------------------------------------------------------------
@@ -549,6 +550,83 @@ export function biasActWasm(shared: boolean, bias: boolean, relu: boolean): Uint
     )),
   );
   return moduleBytes([{ params: 5, locals: [{ type: I32, count: 5 }, { type: V128, count: 2 }, { type: 0x7d, count: 2 }], body, export: "epi" }], shared);
+}
+
+// ---------------------------------------------------------------------------------------------
+// 2×2 max pooling
+
+/**
+ * Bytes of a module exporting `maxpool2(pO, pI, pX, planes, H, W, Ho, Wo)`: MaxPool2d(2) (stride 2,
+ * no padding, windows inside the image) over `planes` contiguous float32 H×W planes at pX — per
+ * output, the window's maximum into O and its index in the plane (`ih·W + iw`, as a float32) into
+ * I — taking the taps in the order of `codegen/jsConv.ts` `maxPoolInsideSource` with its test
+ * `v > max || v !== v` as a lane mask, so values and indices (NaN and ±0 included) equal the JS
+ * kernel's bit for bit without its branch per tap. Four outputs at a time (even and odd columns
+ * split with shuffles), then the row's tail one by one.
+ *
+ * @example
+ * const mod = new WebAssembly.Module(maxPool2Wasm(true));
+ */
+export function maxPool2Wasm(shared: boolean): Uint8Array {
+  const [pO, pI, pX, planes, H, W, Ho, Wo] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const [pl, oh, ow, r0, o, i, wo4] = [8, 9, 10, 11, 12, 13, 14]; // i32
+  const [a, b, m, k, mask, qv, kb, kc, kd] = [15, 16, 17, 18, 19, 20, 21, 22, 23]; // v128
+  const [sa, sm, sk, sq, fkc, fkd] = [24, 25, 26, 27, 28, 29]; // f32
+  const gt4 = simd(0x44), ne4 = simd(0x42), or4 = simd(0x50), bitselect = simd(0x52);
+  const splat4 = simd(0x13); // f32x4.splat
+  const f32const = (x: number) => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
+  const v128f = (xs: readonly number[]) => simd(0x0c, ...new Uint8Array(new Float32Array(xs).buffer));
+  // tap at (row byte address, byte offset): the even (lanes 0, 2, 4, 6) or odd columns of 8 floats
+  const cols = (addr: Bytes, odd: boolean) => seq(addr, vload(), addr, vload(16), shuf(odd ? [1, 3, 5, 7] : [0, 2, 4, 6]));
+  // vector step: with m, k the running max and index offset; tap value in `a`
+  const take = (kv: number) => seq(
+    get(a), get(m), gt4, get(a), get(a), ne4, or4, set(mask),
+    get(a), get(m), get(mask), bitselect, set(m),
+    get(kv), get(k), get(mask), bitselect, set(k),
+  );
+  const inAt = seq(get(r0), get(ow), i32(3), shl, add); // byte address of X[2oh, 2ow]
+  const vec = seq(
+    cols(inAt, false), set(m), v128f([0, 0, 0, 0]), set(k),
+    cols(inAt, true), set(a), take(kb),
+    cols(seq(inAt, get(W), i32(2), shl, add), false), set(a), take(kc),
+    cols(seq(inAt, get(W), i32(2), shl, add), true), set(a), take(kd),
+    get(pO), get(o), get(ow), add, i32(2), shl, add, get(m), vstore(),
+    get(pI), get(o), get(ow), add, i32(2), shl, add, get(qv), get(k), fadd4, vstore(),
+    get(qv), v128f([8, 8, 8, 8]), fadd4, set(qv),
+  );
+  // scalar step: the tap at byte address `addr`, index offset `kf`
+  const takeS = (addr: Bytes, kf: Bytes) => seq(
+    addr, f32load(), set(sa),
+    get(sa), get(sm), 0x5e /* f32.gt */, get(sa), get(sa), 0x5c /* f32.ne */, 0x72 /* i32.or */, set(i),
+    get(sa), get(sm), get(i), 0x1b /* select */, set(sm),
+    kf, get(sk), get(i), 0x1b, set(sk),
+  );
+  const one = seq(
+    inAt, f32load(), set(sm), ...f32const(0), set(sk),
+    takeS(seq(inAt, i32(4), add), f32const(1)),
+    takeS(seq(inAt, get(W), i32(2), shl, add), get(fkc)),
+    takeS(seq(inAt, get(W), i32(2), shl, add, i32(4), add), get(fkd)),
+    get(pO), get(o), get(ow), add, i32(2), shl, add, get(sm), f32store(),
+    get(pI), get(o), get(ow), add, i32(2), shl, add, get(sq), get(ow), i32(1), shl, 0xb2 /* f32.convert_i32_s */, f32add, get(sk), f32add, f32store(),
+  );
+  const body = seq(
+    get(Wo), get(Wo), i32(3), and, sub, set(wo4),
+    get(W), 0xb2, set(fkc), get(W), i32(1), add, 0xb2, set(fkd),
+    ...f32const(1), splat4, set(kb), get(fkc), splat4, set(kc), get(fkd), splat4, set(kd),
+    i32(0), set(o),
+    forLoop(pl, i32(0), get(planes), i32(1), seq(
+      forLoop(oh, i32(0), get(Ho), i32(1), seq(
+        // r0: byte address of row 2·oh of plane pl; sq: its index 2·oh·W in the plane
+        get(pX), get(pl), get(H), mul, get(oh), i32(1), shl, add, get(W), mul, i32(2), shl, add, set(r0),
+        get(oh), i32(1), shl, get(W), mul, 0xb2, set(sq),
+        get(sq), splat4, v128f([0, 2, 4, 6]), fadd4, set(qv),
+        forLoop(ow, i32(0), get(wo4), i32(4), vec),
+        forLoop(ow, get(wo4), get(Wo), i32(1), one),
+        get(o), get(Wo), add, set(o),
+      )),
+    )),
+  );
+  return moduleBytes([{ params: 8, locals: [{ type: I32, count: 7 }, { type: V128, count: 9 }, { type: 0x7d, count: 6 }], body, export: "maxpool2" }], shared);
 }
 
 /**
