@@ -107,27 +107,11 @@ export const stats = { launches: 0 };
 type Fn = (...a: unknown[]) => void;
 const fnCache = new Map<string, Fn>();
 
-// The WASM GEMM hook of the fused gemm kernels (`codegen/fused.ts` `gemmSource`): a float32 product
-// that eager `matmul` would run in the WebAssembly SIMD GEMM (`useWasmGemm`, same m, k, n) runs in
-// it here too, so compiled products equal eager's bit for bit. The offset arrays are reused: no
-// allocation per launch.
-const cOff = [0];
-const aOff = [0];
-const bOff = [0];
-function sgemm(
-  C: Float32Array, co: number, A: Float32Array, ao: number, sam: number, sak: number,
-  B: Float32Array, bo: number, sbk: number, sbn: number, m: number, k: number, n: number,
-): boolean {
-  if (!useWasmGemm(m, k, n)) return false;
-  cOff[0] = co;
-  aOff[0] = ao;
-  bOff[0] = bo;
-  wasmSgemm(C, cOff, A, aOff, sam, sak, B, bOff, sbk, sbn, m, k, n);
-  return true;
-}
-
-// The batched hook (`codegen/fused.ts` `batchedGemm`): `count` products at evenly spaced offsets in
-// one WASM GEMM call, which splits them between two threads. Offset arrays reused as above.
+// The WASM GEMM hooks of the fused gemm kernels (`codegen/fused.ts` `gemmSource`, `batchedGemm`):
+// a float32 product that eager `matmul` would run in the WebAssembly SIMD GEMM (`useWasmGemm`, same
+// m, k, n) runs in it here too, so compiled products equal eager's bit for bit. `sgemmBatch` takes
+// `count` products at evenly spaced offsets in one call (which splits them between two threads);
+// `sgemm` is one product. The offset arrays are reused: no allocation per launch.
 const cOffs: number[] = [];
 const aOffs: number[] = [];
 const bOffs: number[] = [];
@@ -145,6 +129,24 @@ function sgemmBatch(
   wasmSgemm(C, cOffs, A, aOffs, sam, sak, B, bOffs, sbk, sbn, m, k, n);
   return true;
 }
+function sgemm(
+  C: Float32Array, co: number, A: Float32Array, ao: number, sam: number, sak: number,
+  B: Float32Array, bo: number, sbk: number, sbn: number, m: number, k: number, n: number,
+): boolean {
+  return sgemmBatch(C, co, 0, A, ao, 0, sam, sak, B, bo, 0, sbk, sbn, 1, m, k, n);
+}
+
+// The WASM modules of the two hooks below, per variant: key and bytes made once, not per launch.
+type WasmKernel = { key: string; source: () => Uint8Array };
+function wasmKernel(name: string, source: (shared: boolean) => Uint8Array): WasmKernel {
+  const shared = wasm.shared;
+  return { key: `${name}${shared ? ":shared" : ""}`, source: () => source(shared) };
+}
+// index: 2·bias + relu
+const epiKernels: (WasmKernel | undefined)[] = [];
+let poolKernel: WasmKernel | undefined;
+const epiArgs = [0, 0, 0, 0, 0];
+const poolArgs = [0, 0, 0, 0, 0, 0, 0, 0];
 
 // The conv epilogue hook (`codegen/fused.ts` `SEPI_DECL`): bias + ReLU in WASM SIMD, in place, for
 // arrays in the wasm memory (a compiled step's planned buffers and parameters).
@@ -152,8 +154,14 @@ function biasAct(O: Float32Array, bias: Float32Array | null | undefined, N: numb
   const pO = wasm.available ? wasm.addressOf(O) : -1;
   const pB = bias ? wasm.addressOf(bias) : 0;
   if (pO < 0 || pB < 0) return false;
-  const key = `epi:${bias ? 1 : 0}${relu}${wasm.shared ? ":shared" : ""}`;
-  wasm.run(key, () => biasActWasm(wasm.shared, !!bias, relu === 1), "epi", [pO, pB, N, Oc, L]);
+  const v = (bias ? 2 : 0) + relu;
+  const k = (epiKernels[v] ??= wasmKernel(`epi:${v}`, (shared) => biasActWasm(shared, !!bias, relu === 1)));
+  epiArgs[0] = pO;
+  epiArgs[1] = pB;
+  epiArgs[2] = N;
+  epiArgs[3] = Oc;
+  epiArgs[4] = L;
+  wasm.run(k.key, k.source, "epi", epiArgs);
   return true;
 }
 
@@ -165,9 +173,20 @@ function maxPool2(
 ): boolean {
   if (!wasm.available || !(O instanceof Float32Array) || !(I instanceof Float32Array) || !(X instanceof Float32Array)) return false;
   if (sh !== 2 || sw !== 2 || ph !== 0 || pw !== 0 || dh !== 1 || dw !== 1 || xsW !== 1 || xsH !== W || xsC !== H * W || (N > 1 && xsN !== C * H * W)) return false;
-  const [pO, pI, pX] = [wasm.addressOf(O), wasm.addressOf(I), wasm.addressOf(X)];
+  const pO = wasm.addressOf(O);
+  const pI = wasm.addressOf(I);
+  const pX = wasm.addressOf(X);
   if (pO < 0 || pI < 0 || pX < 0) return false;
-  wasm.run(`maxpool2${wasm.shared ? ":shared" : ""}`, () => maxPool2Wasm(wasm.shared), "maxpool2", [pO, pI, pX + 4 * xo, N * C, H, W, Ho, Wo]);
+  const k = (poolKernel ??= wasmKernel("maxpool2", maxPool2Wasm));
+  poolArgs[0] = pO;
+  poolArgs[1] = pI;
+  poolArgs[2] = pX + 4 * xo;
+  poolArgs[3] = N * C;
+  poolArgs[4] = H;
+  poolArgs[5] = W;
+  poolArgs[6] = Ho;
+  poolArgs[7] = Wo;
+  wasm.run(k.key, k.source, "maxpool2", poolArgs);
   return true;
 }
 

@@ -290,14 +290,16 @@ function splitBatch(
   for (let t = 0; t < count; t += per) starts.push(t);
   starts.push(count);
   const job = { pre: NO_PRE, arrivals: 1, fn: 2, args: [...call, ...its], deltas, rowArg: -1, starts };
-  const args = [...call, ...own];
+  const base = [...call, ...own];
+  const args = base.slice(); // product t's arguments, rewritten in place
   const { done, end } = drainer(worker, starts.length - 1, out ? (ch) => {
     for (let t = starts[ch]!; t < starts[ch + 1]!; t++) out(t);
   } : null);
   runSplit(worker, job, copyA, () => {},
     (ch) => {
       for (let t = starts[ch]!; t < starts[ch + 1]!; t++) {
-        wasm.run(key, gemmModule, "gemm", args.map((a, i) => a + t * (deltas[i] ?? 0)));
+        for (let i = 0; i < base.length; i++) args[i] = base[i]! + t * (deltas[i] ?? 0);
+        wasm.run(key, gemmModule, "gemm", args);
       }
     },
     done, end);
