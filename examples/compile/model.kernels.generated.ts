@@ -116,7 +116,7 @@ return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {
 if (SG !== null && SG(C, co, A, ao, K, 1, B, bo, 1, K, M, K, N)) {
 for (let i = 0, q = 0; i < M; i++) {
 for (let j = 0; j < N; j++, q++) {
-const acc = C[co + q]; { const o = q, jj = j; const v = fr(fr(acc) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
+const acc = C[co + q]; { const o = q, jj = j; const v = fr(fr(acc) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
 }
 }
 return;
@@ -172,37 +172,37 @@ c31 += a3 * b1;
 c32 += a3 * b2;
 c33 += a3 * b3;
 }
-{ const o = (i + 0) * N + j + 0, jj = j + 0; const v = fr(fr(c00) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 0) * N + j + 1, jj = j + 1; const v = fr(fr(c01) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 0) * N + j + 2, jj = j + 2; const v = fr(fr(c02) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 0) * N + j + 3, jj = j + 3; const v = fr(fr(c03) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 1) * N + j + 0, jj = j + 0; const v = fr(fr(c10) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 1) * N + j + 1, jj = j + 1; const v = fr(fr(c11) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 1) * N + j + 2, jj = j + 2; const v = fr(fr(c12) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 1) * N + j + 3, jj = j + 3; const v = fr(fr(c13) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 2) * N + j + 0, jj = j + 0; const v = fr(fr(c20) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 2) * N + j + 1, jj = j + 1; const v = fr(fr(c21) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 2) * N + j + 2, jj = j + 2; const v = fr(fr(c22) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 2) * N + j + 3, jj = j + 3; const v = fr(fr(c23) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 3) * N + j + 0, jj = j + 0; const v = fr(fr(c30) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 3) * N + j + 1, jj = j + 1; const v = fr(fr(c31) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 3) * N + j + 2, jj = j + 2; const v = fr(fr(c32) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = (i + 3) * N + j + 3, jj = j + 3; const v = fr(fr(c33) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
+{ const o = (i + 0) * N + j + 0, jj = j + 0; const v = fr(fr(c00) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 0) * N + j + 1, jj = j + 1; const v = fr(fr(c01) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 0) * N + j + 2, jj = j + 2; const v = fr(fr(c02) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 0) * N + j + 3, jj = j + 3; const v = fr(fr(c03) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 1) * N + j + 0, jj = j + 0; const v = fr(fr(c10) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 1) * N + j + 1, jj = j + 1; const v = fr(fr(c11) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 1) * N + j + 2, jj = j + 2; const v = fr(fr(c12) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 1) * N + j + 3, jj = j + 3; const v = fr(fr(c13) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 2) * N + j + 0, jj = j + 0; const v = fr(fr(c20) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 2) * N + j + 1, jj = j + 1; const v = fr(fr(c21) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 2) * N + j + 2, jj = j + 2; const v = fr(fr(c22) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 2) * N + j + 3, jj = j + 3; const v = fr(fr(c23) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 3) * N + j + 0, jj = j + 0; const v = fr(fr(c30) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 3) * N + j + 1, jj = j + 1; const v = fr(fr(c31) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 3) * N + j + 2, jj = j + 2; const v = fr(fr(c32) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = (i + 3) * N + j + 3, jj = j + 3; const v = fr(fr(c33) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
 }
 for (let i = M4; i < M; i++) {
 let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
 for (let k = 0; k < K; k++) { const a = A[ao + (i) * K + k]; const q = pb + k * 4; s0 += a * P[q]; s1 += a * P[q + 1]; s2 += a * P[q + 2]; s3 += a * P[q + 3]; }
-{ const o = i * N + j + 0, jj = j + 0; const v = fr(fr(s0) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = i * N + j + 1, jj = j + 1; const v = fr(fr(s1) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = i * N + j + 2, jj = j + 2; const v = fr(fr(s2) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
-{ const o = i * N + j + 3, jj = j + 3; const v = fr(fr(s3) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
+{ const o = i * N + j + 0, jj = j + 0; const v = fr(fr(s0) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = i * N + j + 1, jj = j + 1; const v = fr(fr(s1) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = i * N + j + 2, jj = j + 2; const v = fr(fr(s2) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
+{ const o = i * N + j + 3, jj = j + 3; const v = fr(fr(s3) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
 }
 }
 for (let i = 0; i < M; i++) {
 for (let j = N4; j < N; j++) {
 let s = 0;
 for (let k = 0; k < K; k++) s += A[ao + (i) * K + k] * B[bo + (j) * K + k];
-{ const o = i * N + j, jj = j; const v = fr(fr(s) + bias[jj]); C[co + o] = fr((v <= 0 ? 0 : v)); }
+{ const o = i * N + j, jj = j; const v = fr(fr(s) + bias[jj]); C[co + o] = fr((v === -Infinity ? 0 : v === 0 ? v : Math.abs(v) * +(v > 0))); }
 }
 }
 };`,

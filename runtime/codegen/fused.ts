@@ -44,7 +44,7 @@ export interface GemmOptions {
  *
  * @example
  * // y = relu(x · Wᵀ + b), as nn.Linear followed by nn.ReLU:
- * gemmSource({ bT: true, epilogue: (acc, o, j) => `const v = fr(fr(${acc}) + bias[${j}]); C[co + ${o}] = v <= 0 ? 0 : v;` });
+ * gemmSource({ bT: true, epilogue: (acc, o, j) => `const v = fr(fr(${acc}) + bias[${j}]); C[co + ${o}] = v < 0 ? 0 : v;` });
  */
 export function gemmSource(opts: GemmOptions = {}): string {
   const A = (i: string, k: string) => (opts.aT ? `A[ao + (${k}) * M + ${i}]` : `A[ao + (${i}) * K + ${k}]`);
@@ -147,7 +147,7 @@ export const SGB_DECL = 'const SGB = typeof sgemmBatch === "function" ? sgemmBat
  * GEMM's packing scratch (`C·kh·kw · Ho·Wo` floats).
  *
  * @example
- * conv2dSource(true, (v) => `(${v} <= 0 ? 0 : ${v})`, true);
+ * conv2dSource(true, (v) => `(${v} < 0 ? 0 : ${v})`, true);
  */
 export function conv2dSource(bias: boolean, act: ((v: string) => string) | null, relu = false): string {
   const indent = (t: string) => t.split("\n").map((l) => "  " + l).join("\n");
@@ -192,7 +192,7 @@ export const SEPI_DECL = 'const SEPI = typeof biasAct === "function" ? biasAct :
  * the eager ops round when they store.
  *
  * @example
- * ewChainSource(1, 0, ["(a <= 0 ? 0 : a)", "1 / (1 + Math.exp(-t0))"], true);
+ * ewChainSource(1, 0, ["(a < 0 ? 0 : a)", "1 / (1 + Math.exp(-t0))"], true);
  */
 export function ewChainSource(nIn: number, nParams: number, steps: readonly string[], round: boolean): string {
   const names = ["a", "b", "c", "d"];

@@ -506,9 +506,9 @@ export function sgdWasm(shared: boolean, t: SgdTerms): Uint8Array {
 /**
  * Bytes of a module exporting `epi(pO, pB, N, Oc, L)`: in place over the float32 array `O`
  * (`[N, Oc, L]`) at byte address pO, `O[n, c, t] = act(O[n, c, t] + B[c])` — with `bias` the
- * float32 add of `B[c]` (the floats at pB), with `relu` `v <= 0 ? 0 : v` as a lane select
- * (`v128.bitselect` on `f32x4.le`), so NaN stays the same NaN and −0 becomes +0 exactly as the JS
- * expression does: the JS conv epilogue (`codegen/fused.ts` `conv2dSource`) bit for bit (but for
+ * float32 add of `B[c]` (the floats at pB), with `relu` `v < 0 ? 0 : v` as a lane select
+ * (`v128.bitselect` on `f32x4.lt`), so NaN stays the same NaN and −0 stays −0 exactly as the JS
+ * expression (relu's, `runtime/ops/unary.ts`) does: the JS conv epilogue (`codegen/fused.ts` `conv2dSource`) bit for bit (but for
  * a NaN plus a NaN bias, a NaN either way: which operand's NaN an add returns is not fixed in JS),
  * without its branch per element (ReLU on random signs costs the JS loop ~5 ns per element in
  * mispredictions). Four lanes at a time, then the row's tail one by one.
@@ -522,12 +522,12 @@ export function biasActWasm(shared: boolean, bias: boolean, relu: boolean): Uint
   const [bv, v] = [10, 11]; // v128
   const [bs, s] = [12, 13]; // f32
   const f32const0 = [0x43, 0, 0, 0, 0];
-  const le4 = simd(0x45), bitselect = simd(0x52);
+  const lt4 = simd(0x43), bitselect = simd(0x52);
   const vec: Bytes = seq(
     get(at), get(t), i32(2), shl, add, vload(),
     ...(bias ? [get(bv), fadd4] : []),
     set(v),
-    ...(relu ? [vzero, get(v), get(v), vzero, le4, bitselect, set(v)] : []),
+    ...(relu ? [vzero, get(v), get(v), vzero, lt4, bitselect, set(v)] : []),
     get(at), get(t), i32(2), shl, add, get(v), vstore(),
   );
   const one: Bytes = seq(
@@ -535,7 +535,7 @@ export function biasActWasm(shared: boolean, bias: boolean, relu: boolean): Uint
     ...(bias ? [get(bs), f32add] : []),
     set(s),
     get(at), get(t), i32(2), shl, add,
-    ...(relu ? [...f32const0, get(s), get(s), ...f32const0, 0x5f /* f32.le */, 0x1b /* select */] : [get(s)]),
+    ...(relu ? [...f32const0, get(s), get(s), ...f32const0, 0x5d /* f32.lt */, 0x1b /* select */] : [get(s)]),
     f32store(),
   );
   const body = seq(

@@ -81,11 +81,17 @@ function reluGrad(g: AnyTensor, y: AnyTensor): AnyTensor {
     : g.mul(y.gt(0));
 }
 
-/** `max(x, 0)` (NaN stays NaN). Backward: `g · (x > 0)` ({@link reluBackward}). */
+/**
+ * `x < 0 ? 0 : x`, as PyTorch's `relu` (NaN stays NaN, −0 stays −0). Backward: `g · (x > 0)`
+ * ({@link reluBackward}).
+ */
 export const relu = elementwiseOp({
   name: "relu", arity: 1, gradName: "ReluBackward0", dtype: same, rejects: noBool,
-  js: ([a]) => `(${a} <= 0 ? 0 : ${a})`,
-  wgsl: ([a]) => `select(${a}, 0, ${a} <= 0)`,
+  // `v < 0 ? 0 : v` without its branch, which mispredicts on random signs (2 ms → 0.55 ms for
+  // 401k elements): |v|·(v > 0) is +0 below 0, v above, NaN for NaN; only ±0 (−0 must stay −0)
+  // and −∞ (∞ · 0 is NaN) need tests, branches that ordinary data almost never takes.
+  js: ([a]) => `(${a} === -Infinity ? 0 : ${a} === 0 ? ${a} : Math.abs(${a}) * +(${a} > 0))`,
+  wgsl: ([a]) => `select(${a}, 0, ${a} < 0)`,
   backward: (g, _x, out) => [reluGrad(g, out)],
 });
 

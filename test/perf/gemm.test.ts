@@ -154,7 +154,7 @@ describe.runIf(wasm.available && wasm.shared)("WASM conv epilogue (bias + ReLU)"
   const reference = (O: Float32Array, B: Float32Array | null, N: number, Oc: number, L: number, relu: boolean) => {
     for (let n = 0, o = 0; n < N; n++) for (let c = 0; c < Oc; c++) for (let t = 0; t < L; t++, o++) {
       const v = B ? fr(O[o]! + B[c]!) : O[o]!;
-      O[o] = relu ? fr(v <= 0 ? 0 : v) : v;
+      O[o] = relu ? fr(v < 0 ? 0 : v) : v;
     }
   };
   const specials = [NaN, -NaN, -0, 0, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38, -3.4e38, 1, -1];

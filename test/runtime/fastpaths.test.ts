@@ -76,6 +76,20 @@ describe("flat elementwise kernel", () => {
     }
   }
 
+  it("relu equals PyTorch's `v < 0 ? 0 : v` on every value, dense and strided, float32 and float64", () => {
+    // The kernel text is branch-free (|v|·(v > 0), ±0 and −∞ tested apart): its result must
+    // still be +0 for negatives and −∞, −0 for −0, and NaN for NaN.
+    const xs = Array.from(specials(1001, 5));
+    for (const dtype of ["float32", "float64"] as const) {
+      const x = torch.tensor(xs, { dtype }).reshape([11, 91]);
+      const want = xs.map((v) => (v < 0 ? 0 : v));
+      expect(firstDiff(values(x.relu() as AnyTensor), want), dtype).toBe(-1);
+      expect(firstDiff(values((x.t().contiguous().t() as AnyTensor).relu().contiguous()), want), `${dtype} strided`).toBe(-1);
+    }
+    const ints = torch.tensor([-3, 0, 4, -2147483648, 2147483647], { dtype: "int32" });
+    expect(values(ints.relu() as AnyTensor)).toEqual([0, 0, 4, 0, 2147483647]);
+  });
+
   it("ops on dense tensors equal the same ops on strided views of the same values", () => {
     const a = torch.tensor(Array.from(specials(7 * 13)), { dtype: "float32" }).reshape([7, 13]);
     const b = torch.tensor(Array.from(specials(7 * 13, 3)), { dtype: "float32" }).reshape([7, 13]);
