@@ -125,7 +125,7 @@ export function convBackwardKernel(act: Act | null, bias: boolean, inputGrad: bo
  * maxPoolBackwardKernel("relu"); // after Conv2d + ReLU
  */
 export function maxPoolBackwardKernel(inputAct: Act | null): string {
-  return maxPool2dBackwardSource(actBw(inputAct));
+  return maxPool2dBackwardSource(actBw(inputAct), inputAct === "relu");
 }
 
 /**

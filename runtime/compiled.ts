@@ -28,7 +28,8 @@ import { AdamBase, type AdamState } from "./optim/Adam.js";
 import { AdamWOptimizer } from "./optim/AdamW.js";
 import { gemmThreads, useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
 import { wasm } from "./backend/wasm.js";
-import { biasActWasm, maxPool2Wasm, sgdWasm, type SgdTerms } from "./codegen/wasm.js";
+import { sgdWasm, type SgdTerms } from "./codegen/wasm.js";
+import { biasActWasm, convWasm, maxPool2Wasm } from "./codegen/wasmConv.js";
 import { contiguousStrides } from "./ops/defineOp.js";
 import { Tensor } from "./Tensor.js";
 import type { AnyTensor } from "./tensorTypes.js";
@@ -190,11 +191,92 @@ function maxPool2(
   return true;
 }
 
-/** Instantiates kernel text (`"use strict"; ... return function ...`), with the `sgemm`, `sgemmBatch`, `biasAct` and `maxPool2` hooks in scope. */
+// The im2col, col2im and max-unpool hooks (`codegen/jsConv.ts`, `fusedConv.ts`): contiguous float32
+// images in the wasm memory, through `codegen/wasmConv.ts`'s `convWasm`.
+let convKernel: WasmKernel | undefined;
+const convArgs = new Array<number>(16).fill(0);
+const unpoolArgs = new Array<number>(8).fill(0);
+// The byte address of a float32 array in the wasm memory, or -1.
+const wasmAddress = (a: unknown) => (wasm.available && a instanceof Float32Array ? wasm.addressOf(a) : -1);
+// convArgs[2..16) ← the geometry, as the JS kernels take it
+function convGeometry(N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number): void {
+  convArgs[2] = N;
+  convArgs[3] = C;
+  convArgs[4] = H;
+  convArgs[5] = W;
+  convArgs[6] = kh;
+  convArgs[7] = kw;
+  convArgs[8] = sh;
+  convArgs[9] = sw;
+  convArgs[10] = ph;
+  convArgs[11] = pw;
+  convArgs[12] = dh;
+  convArgs[13] = dw;
+  convArgs[14] = Ho;
+  convArgs[15] = Wo;
+}
+function wasmIm2col(
+  O: unknown, X: unknown, xo: number, xsN: number, xsC: number, xsH: number, xsW: number,
+  N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number,
+): boolean {
+  if (xsW !== 1 || xsH !== W || xsC !== H * W || (N > 1 && xsN !== C * H * W)) return false;
+  const pO = wasmAddress(O);
+  let pX = wasmAddress(X);
+  if (pO < 0 || !(X instanceof Float32Array)) return false;
+  if (pX < 0) {
+    // An image outside the wasm memory (a step's input batch) is copied in: ~C·H·W floats per
+    // sample against kh·kw times as many patch entries written.
+    wasm.reset();
+    pX = wasm.place(X, xo, xo + N * C * H * W) - 4 * xo;
+  }
+  const k = (convKernel ??= wasmKernel("conv", convWasm));
+  convArgs[0] = pO;
+  convArgs[1] = pX + 4 * xo;
+  convGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
+  wasm.run(k.key, k.source, "im2col", convArgs);
+  return true;
+}
+function wasmCol2im(
+  X: unknown, O: unknown, oo: number,
+  N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number,
+): boolean {
+  const pX = wasmAddress(X);
+  const pO = wasmAddress(O);
+  if (pO < 0 || pX < 0) return false;
+  const k = (convKernel ??= wasmKernel("conv", convWasm));
+  convArgs[0] = pX;
+  convArgs[1] = pO + 4 * oo;
+  convGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
+  wasm.run(k.key, k.source, "col2im", convArgs);
+  return true;
+}
+function wasmUnpool(GX: unknown, G: unknown, I: unknown, E: unknown, planes: number, HW: number, L: number, relu: number): boolean {
+  const pX = wasmAddress(GX);
+  const pG = wasmAddress(G);
+  const pI = wasmAddress(I);
+  // E is read only for the ReLU backward
+  const pE = relu ? wasmAddress(E) : 0;
+  if (pX < 0 || pG < 0 || pI < 0 || pE < 0) return false;
+  const k = (convKernel ??= wasmKernel("conv", convWasm));
+  unpoolArgs[0] = pX;
+  unpoolArgs[1] = pG;
+  unpoolArgs[2] = pI;
+  unpoolArgs[3] = pE;
+  unpoolArgs[4] = planes;
+  unpoolArgs[5] = HW;
+  unpoolArgs[6] = L;
+  unpoolArgs[7] = relu;
+  wasm.run(k.key, k.source, "unpool", unpoolArgs);
+  return true;
+}
+
+const HOOKS = { sgemm, sgemmBatch, biasAct, maxPool2, wasmIm2col, wasmCol2im, wasmUnpool };
+
+/** Instantiates kernel text (`"use strict"; ... return function ...`), with the hooks of {@link HOOKS} in scope. */
 function kernelFn(text: string): Fn {
   let f = fnCache.get(text);
   if (!f) {
-    f = new Function("sgemm", "sgemmBatch", "biasAct", "maxPool2", text)(sgemm, sgemmBatch, biasAct, maxPool2) as Fn;
+    f = new Function(...Object.keys(HOOKS), text)(...Object.values(HOOKS)) as Fn;
     fnCache.set(text, f);
   }
   return f;

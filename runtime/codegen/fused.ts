@@ -8,7 +8,7 @@
  *
  * Every kernel works on contiguous typed arrays and never allocates.
  */
-import { im2colSource } from "./jsConv.js";
+import { HOOK, im2colSource } from "./jsConv.js";
 import type { SgdTerms } from "./wasm.js";
 
 /** Options of {@link gemmSource}. */
@@ -74,7 +74,7 @@ export function gemmSource(opts: GemmOptions = {}): string {
   return [
     '"use strict";',
     "const fr = Math.fround;",
-    'const SG = typeof sgemm === "function" ? sgemm : null;',
+    HOOK("SG", "sgemm"),
     "return function gemm(C, co, A, ao, B, bo, M, K, N, P, bias, E, D) {",
     `if (SG !== null && SG(C, co, A, ao, ${aStrides}, B, bo, ${bStrides}, M, K, N)) {`,
     ...(opts.epilogue ? ["for (let i = 0, q = 0; i < M; i++) {", "for (let j = 0; j < N; j++, q++) {", `const acc = C[co + q]; ${store("q", "j", "acc")}`, "}", "}"] : []),
@@ -134,7 +134,7 @@ export function batchedGemm(
 }
 
 /** The declaration of `SGB`, the `sgemmBatch` hook (or null), for kernels that use {@link batchedGemm}. */
-export const SGB_DECL = 'const SGB = typeof sgemmBatch === "function" ? sgemmBatch : null;';
+export const SGB_DECL = HOOK("SGB", "sgemmBatch");
 
 /**
  * Text of a whole 2-D convolution (groups 1) over a contiguous float32 batch in one launch, as eager
@@ -182,7 +182,7 @@ export function conv2dSource(bias: boolean, act: ((v: string) => string) | null,
  * optional — in place as the JS loop would, bit for bit (see `biasActWasm` for NaN plus NaN), and
  * returns true; false when it can't (no WebAssembly, arrays outside the wasm memory).
  */
-export const SEPI_DECL = 'const SEPI = typeof biasAct === "function" ? biasAct : null;';
+export const SEPI_DECL = HOOK("SEPI", "biasAct");
 
 /**
  * Text of an elementwise chain over contiguous operands, one loop for the whole chain:

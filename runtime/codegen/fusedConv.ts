@@ -13,7 +13,7 @@
  * this file knows no ops. Every kernel works on contiguous typed arrays and never allocates.
  */
 import { batchedGemm, gemmSource, SGB_DECL } from "./fused.js";
-import { col2imSource, maxUnpoolAddSource, windowAvgSource } from "./jsConv.js";
+import { col2imSource, HOOK, maxUnpoolAddSource, windowAvgSource } from "./jsConv.js";
 
 /**
  * An activation's backward: an expression of the incoming gradient `g` and the activation's output `y`.
@@ -117,16 +117,21 @@ export function conv2dBackwardSource(o: Conv2dBackwardOptions): string {
  * zero-filled `GX[N, C, H, W]` (`maxUnpoolAddSource`, eager's adjoint), then, with `act`, the
  * producer's activation backward `GX ← act'(E) ⊙ GX` (`E`: the pooled input).
  * `maxpoolbwd(GX, G, I, E, planes, HW, L)` with `planes = N·C`, `HW = H·W`, `L = Ho·Wo`.
+ * With no `act`, or `relu` (`act` is ReLU's backward), the work is first offered to a
+ * `wasmUnpool` hook (compiled programs: `codegen/wasmConv.ts`'s `unpool`, the same values).
  *
  * @example
- * maxPool2dBackwardSource((g, y) => `Math.fround(${g} * (${y} > 0 ? 1 : 0))`);
+ * maxPool2dBackwardSource((g, y) => `Math.fround(${g} * +(${y} > 0))`, true);
  */
-export function maxPool2dBackwardSource(act: ActBackward | null): string {
+export function maxPool2dBackwardSource(act: ActBackward | null, relu = false): string {
+  const hook = !act || relu;
   return [
     '"use strict";',
     "const fr = Math.fround;",
+    ...(hook ? [HOOK("SUNPOOL", "wasmUnpool")] : []),
     local("unpool", maxUnpoolAddSource()),
     "return function maxpoolbwd(GX, G, I, E, planes, HW, L) {",
+    ...(hook ? [`if (SUNPOOL !== null && SUNPOOL(GX, G, I, E, planes, HW, L, ${relu ? 1 : 0})) return;`] : []),
     "const n = planes * HW;",
     "GX.fill(0, 0, n);",
     "unpool(GX, G, 0, I, planes, HW, L);",

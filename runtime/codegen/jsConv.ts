@@ -99,6 +99,13 @@ export function windowAvgSource(adjoint: boolean): string {
   ].join("\n");
 }
 
+/**
+ * The declaration `const local = typeof hook === "function" ? hook : null;`: a kernel text's access
+ * to a hook that a compiled program passes in scope (`runtime/compiled.ts` `kernelFn`) and eager
+ * code does not (`typeof` of an undeclared name is "undefined", no ReferenceError).
+ */
+export const HOOK = (local: string, hook: string) => `const ${local} = typeof ${hook} === "function" ? ${hook} : null;`;
+
 // ---------------------------------------------------------------------------------------------
 // Eager fast paths: the same kernels with their bounds hoisted out of the inner loops. They take
 // the arguments of the general kernels above and give their results bit for bit; the compiled
@@ -123,7 +130,10 @@ const axisRange = (lo: string, hi: string, off: string, s: string, n: string, on
  * kernel tap's output rows map onto consecutive input rows, row after row (unit column step,
  * input rows `Wo` apart, as in a stride-1 "same" convolution of a contiguous image), the whole
  * band is one `set` (a memmove: `O` and `X` are arrays of one dtype), after which the few columns
- * that wrapped into the padding are zeroed.
+ * that wrapped into the padding are zeroed. It first offers the work to a `wasmIm2col` hook where
+ * one is in scope (compiled programs: `runtime/compiled.ts` runs contiguous images in the wasm
+ * memory through `codegen/wasmConv.ts`, the same values), and runs its loops when the hook
+ * declines or is absent (eager).
  *
  * @example
  * const f = new Function(im2colSource())();
@@ -131,7 +141,9 @@ const axisRange = (lo: string, hi: string, off: string, s: string, n: string, on
 export function im2colSource(): string {
   return [
     '"use strict";',
+    HOOK("SIM2COL", "wasmIm2col"),
     "return function im2col(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
+    "if (SIM2COL !== null && SIM2COL(O, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)) return;",
     "const L = Ho * Wo;",
     "const st = sw * xsW, rs = sh * xsH;",
     // One copy per band: a step of one output column is one input element, and one output row
@@ -202,6 +214,7 @@ export function im2colSource(): string {
  * offset `oo`) into the pixel it was read from, in the contiguous zero-filled image `X[N, C, H, W]`
  * (every pixel receives its patches' entries in patch order). Output rows are bounded once per
  * kernel row instead of tested one by one, and for stride 1 an inner loop adds four entries per trip.
+ * A `wasmCol2im` hook in scope (compiled programs) is offered the work first, as in {@link im2colSource}.
  *
  * @example
  * const f = new Function(col2imSource())();
@@ -209,7 +222,9 @@ export function im2colSource(): string {
 export function col2imSource(): string {
   return [
     '"use strict";',
+    HOOK("SCOL2IM", "wasmCol2im"),
     "return function col2im(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {",
+    "if (SCOL2IM !== null && SCOL2IM(X, O, oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo)) return;",
     "const L = Ho * Wo;",
     "let o = oo;",
     "for (let n = 0; n < N; n++) {",
@@ -280,7 +295,7 @@ export function maxPoolInsideSource(kh: number, kw: number): string {
   const hook = kh === 2 && kw === 2;
   return [
     '"use strict";',
-    ...(hook ? ['const SPOOL = typeof maxPool2 === "function" ? maxPool2 : null;'] : []),
+    ...(hook ? [HOOK("SPOOL", "maxPool2")] : []),
     `return function maxpool${kh}x${kw}(O, I, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo) {`,
     ...(hook ? ["if (SPOOL !== null && SPOOL(O, I, X, xo, xsN, xsC, xsH, xsW, N, C, H, W, sh, sw, ph, pw, dh, dw, Ho, Wo)) return;"] : []),
     // Steps between window taps in X and in the index plane.

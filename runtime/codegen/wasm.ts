@@ -1,9 +1,10 @@
 /**
  * WebAssembly kernel generation: the third target of `runtime/codegen` (beside `js.ts` and
  * `wgsl.ts`). It emits the *binary* of a module (WebAssembly's "kernel text") from a small
- * hand-written encoder rather than through binaryen: the kernels need ~25 opcodes, structured
- * loops and SIMD128 (f32x4), which fit in the few helpers below (~100 lines), whereas binaryen is a
- * 10+ MB dependency with its own wasm/asm.js start-up cost and a second IR to learn. The module
+ * hand-written encoder rather than through binaryen: the kernels need ~40 opcodes, structured
+ * loops and SIMD128 (f32x4), which fit in the few helpers of `./wasmEncode.ts` (~100 lines),
+ * whereas binaryen is a 10+ MB dependency with its own wasm/asm.js start-up cost and a second IR
+ * to learn. The module
  * imports its memory (`env.mem`), so a backend (`backend/wasm.ts`) owns allocation and copies and
  * knows no ops; a shared memory (`shared: true`) lets worker threads run the same kernels.
  *
@@ -19,97 +20,10 @@
  * - `packB(pB, sbk, sbn, K, N, pBp, j0, cols)` and `gemmPacked(pA, sam, sak, pBp, pC, ldc, M, K, N,
  *   pAp, pT)`: the same product in two steps, for two threads — all of B packed once (column
  *   ranges of it in parallel), then ranges of C's rows against that packing.
- * - `epi(pO, pB, N, Oc, L)`: a convolution's epilogue, channel bias and ReLU, in place (see
- *   {@link biasActWasm}).
- * - `maxpool2(pO, pI, pX, planes, H, W, Ho, Wo)`: 2×2 max pooling with indices (see {@link maxPool2Wasm}).
+ * - the convolution and pooling kernels: `./wasmConv.ts`.
  */
 
-// ---------------------------------------------------------------------------------------------
-// a minimal binary encoder
-
-type Bytes = number[];
-
-const uleb = (n: number): Bytes => {
-  const out: Bytes = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n !== 0) b |= 0x80;
-    out.push(b);
-  } while (n !== 0);
-  return out;
-};
-const sleb = (n: number): Bytes => {
-  const out: Bytes = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const str = (s: string): Bytes => [...uleb(s.length), ...Array.from(s, (c) => c.charCodeAt(0))];
-const vec = (items: Bytes[]): Bytes => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: Bytes): Bytes => [id, ...uleb(body.length), ...body];
-
-const I32 = 0x7f;
-const V128 = 0x7b;
-
-// instructions (each returns its bytes; sequences are concatenated with `seq`)
-const seq = (...xs: (Bytes | number)[]): Bytes => xs.flatMap((x) => (typeof x === "number" ? [x] : x));
-const get = (l: number) => [0x20, ...uleb(l)];
-const set = (l: number) => [0x21, ...uleb(l)];
-const i32 = (c: number) => [0x41, ...sleb(c)];
-const add = 0x6a, sub = 0x6b, mul = 0x6c, shl = 0x74, and = 0x71;
-const lt_s = 0x48, ge_s = 0x4e, eq = 0x46;
-const f32load = (off = 0) => [0x2a, 2, ...uleb(off)];
-const f32store = (off = 0) => [0x38, 2, ...uleb(off)];
-const f32add = 0x92;
-const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
-const vload = (off = 0) => simd(0x00, 4, ...uleb(off));
-const vsplat = (off = 0) => simd(0x09, 2, ...uleb(off)); // v128.load32_splat
-const vstore = (off = 0) => simd(0x0b, 4, ...uleb(off));
-const vzero = simd(0x0c, ...new Array<number>(16).fill(0)); // v128.const 0
-const fadd4 = simd(0xe4), fmul4 = simd(0xe6), fneg4 = simd(0xe1);
-/** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused where the CPU has FMA. */
-const fmadd4 = simd(0x105);
-const call = (f: number) => [0x10, ...uleb(f)];
-/** `if (cond) then else els` (no result). */
-const ifElse = (cond: Bytes, then: Bytes, els?: Bytes) => seq(cond, 0x04, 0x40, then, ...(els ? [0x05, els] : []), 0x0b);
-/** `for (v = from; v < to; v += step) body` — `to` is re-evaluated each iteration. */
-const forLoop = (v: number, from: Bytes, to: Bytes, step: Bytes, body: Bytes) =>
-  seq(from, set(v), 0x02, 0x40, 0x03, 0x40, get(v), to, ge_s, 0x0d, 1, body, get(v), step, add, set(v), 0x0c, 0, 0x0b, 0x0b);
-const min = (a: Bytes, b: Bytes) => seq(a, b, a, b, lt_s, 0x1b); // select(a, b, a < b)
-
-interface Func {
-  params: number;
-  locals: { type: number; count: number }[];
-  body: Bytes;
-  export?: string;
-}
-
-function moduleBytes(funcs: Func[], shared: boolean): Uint8Array {
-  const types = funcs.map((f) => seq(0x60, vec(new Array<Bytes>(f.params).fill([I32])), 0));
-  // memory import: min 1 page; a shared memory must declare a maximum (65536 pages = 4 GiB)
-  const limits = shared ? seq(0x03, uleb(1), uleb(65536)) : seq(0x00, uleb(1));
-  const imports = vec([seq(str("env"), str("mem"), 0x02, limits)]);
-  const exportsList = funcs.flatMap((f, i) => (f.export ? [seq(str(f.export), 0x00, uleb(i))] : []));
-  const code = funcs.map((f) => {
-    const body = seq(vec(f.locals.map((l) => seq(uleb(l.count), l.type))), f.body, 0x0b);
-    return seq(uleb(body.length), body);
-  });
-  return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0,
-    ...section(1, vec(types)),
-    ...section(2, imports),
-    ...section(3, vec(funcs.map((_, i) => uleb(i)))),
-    ...section(7, vec(exportsList)),
-    ...section(10, vec(code)),
-  ]);
-}
+import { I32, V128, add, and, call, eq, f32add, f32load, f32store, fadd4, fmadd4, fmul4, fneg4, forLoop, get, i32, ifElse, lt_s, min, moduleBytes, mul, seq, set, shl, shuf, store64Lane, sub, uleb, vload, vsplat, vstore, vzero, type Bytes, type Func } from "./wasmEncode.js";
 
 // ---------------------------------------------------------------------------------------------
 // GEMM
@@ -268,10 +182,6 @@ function packFastKernel(R: number): Func {
   return { params: 5, locals: [{ type: I32, count: 5 }], body };
 }
 
-/** i8x16.shuffle selecting f32 lanes (0–3: first operand, 4–7: second). */
-const shuf = (lanes: readonly number[]) => simd(0x0d, ...lanes.flatMap((l) => [4 * l, 4 * l + 1, 4 * l + 2, 4 * l + 3]));
-/** v128.store64_lane: stores 64-bit lane `lane` of the vector. */
-const store64Lane = (off: number, lane: number) => simd(0x5b, 3, ...uleb(off), lane);
 
 /**
  * `trans(src, sOuter, panels, kc, dst)`: the packing of `packKernel` for R = `R` when the
@@ -498,135 +408,6 @@ export function sgdWasm(shared: boolean, t: SgdTerms): Uint8Array {
     )),
   );
   return moduleBytes([{ params: 3, locals: [{ type: I32, count: 6 }, { type: V128, count: 6 }], body, export: "sgd" }], shared);
-}
-
-// ---------------------------------------------------------------------------------------------
-// channel bias + ReLU
-
-/**
- * Bytes of a module exporting `epi(pO, pB, N, Oc, L)`: in place over the float32 array `O`
- * (`[N, Oc, L]`) at byte address pO, `O[n, c, t] = act(O[n, c, t] + B[c])` — with `bias` the
- * float32 add of `B[c]` (the floats at pB), with `relu` `v < 0 ? 0 : v` as a lane select
- * (`v128.bitselect` on `f32x4.lt`), so NaN stays the same NaN and −0 stays −0 exactly as the JS
- * expression (relu's, `runtime/ops/unary.ts`) does: the JS conv epilogue (`codegen/fused.ts` `conv2dSource`) bit for bit (but for
- * a NaN plus a NaN bias, a NaN either way: which operand's NaN an add returns is not fixed in JS),
- * without its branch per element (ReLU on random signs costs the JS loop ~5 ns per element in
- * mispredictions). Four lanes at a time, then the row's tail one by one.
- *
- * @example
- * const mod = new WebAssembly.Module(biasActWasm(true, true, true));
- */
-export function biasActWasm(shared: boolean, bias: boolean, relu: boolean): Uint8Array {
-  const [pO, pB, N, Oc, L] = [0, 1, 2, 3, 4];
-  const [r, rows, at, t, t4] = [5, 6, 7, 8, 9];
-  const [bv, v] = [10, 11]; // v128
-  const [bs, s] = [12, 13]; // f32
-  const f32const0 = [0x43, 0, 0, 0, 0];
-  const lt4 = simd(0x43), bitselect = simd(0x52);
-  const vec: Bytes = seq(
-    get(at), get(t), i32(2), shl, add, vload(),
-    ...(bias ? [get(bv), fadd4] : []),
-    set(v),
-    ...(relu ? [vzero, get(v), get(v), vzero, lt4, bitselect, set(v)] : []),
-    get(at), get(t), i32(2), shl, add, get(v), vstore(),
-  );
-  const one: Bytes = seq(
-    get(at), get(t), i32(2), shl, add, f32load(),
-    ...(bias ? [get(bs), f32add] : []),
-    set(s),
-    get(at), get(t), i32(2), shl, add,
-    ...(relu ? [...f32const0, get(s), get(s), ...f32const0, 0x5d /* f32.lt */, 0x1b /* select */] : [get(s)]),
-    f32store(),
-  );
-  const body = seq(
-    get(N), get(Oc), mul, set(rows),
-    get(L), get(L), i32(3), and, sub, set(t4),
-    forLoop(r, i32(0), get(rows), i32(1), seq(
-      get(pO), get(r), get(L), mul, i32(2), shl, add, set(at),
-      // B[r mod Oc], splat and scalar (t holds its address until the loops)
-      ...(bias ? [get(pB), get(r), get(Oc), 0x70 /* i32.rem_u */, i32(2), shl, add, set(t), get(t), vsplat(), set(bv), get(t), f32load(), set(bs)] : []),
-      forLoop(t, i32(0), get(t4), i32(4), vec),
-      forLoop(t, get(t4), get(L), i32(1), one),
-    )),
-  );
-  return moduleBytes([{ params: 5, locals: [{ type: I32, count: 5 }, { type: V128, count: 2 }, { type: 0x7d, count: 2 }], body, export: "epi" }], shared);
-}
-
-// ---------------------------------------------------------------------------------------------
-// 2×2 max pooling
-
-/**
- * Bytes of a module exporting `maxpool2(pO, pI, pX, planes, H, W, Ho, Wo)`: MaxPool2d(2) (stride 2,
- * no padding, windows inside the image) over `planes` contiguous float32 H×W planes at pX — per
- * output, the window's maximum into O and its index in the plane (`ih·W + iw`, as a float32) into
- * I — taking the taps in the order of `codegen/jsConv.ts` `maxPoolInsideSource` with its test
- * `v > max || v !== v` as a lane mask, so values and indices (NaN and ±0 included) equal the JS
- * kernel's bit for bit without its branch per tap. Four outputs at a time (even and odd columns
- * split with shuffles), then the row's tail one by one.
- *
- * @example
- * const mod = new WebAssembly.Module(maxPool2Wasm(true));
- */
-export function maxPool2Wasm(shared: boolean): Uint8Array {
-  const [pO, pI, pX, planes, H, W, Ho, Wo] = [0, 1, 2, 3, 4, 5, 6, 7];
-  const [pl, oh, ow, r0, o, i, wo4] = [8, 9, 10, 11, 12, 13, 14]; // i32
-  const [a, b, m, k, mask, qv, kb, kc, kd] = [15, 16, 17, 18, 19, 20, 21, 22, 23]; // v128
-  const [sa, sm, sk, sq, fkc, fkd] = [24, 25, 26, 27, 28, 29]; // f32
-  const gt4 = simd(0x44), ne4 = simd(0x42), or4 = simd(0x50), bitselect = simd(0x52);
-  const splat4 = simd(0x13); // f32x4.splat
-  const f32const = (x: number) => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
-  const v128f = (xs: readonly number[]) => simd(0x0c, ...new Uint8Array(new Float32Array(xs).buffer));
-  // tap at (row byte address, byte offset): the even (lanes 0, 2, 4, 6) or odd columns of 8 floats
-  const cols = (addr: Bytes, odd: boolean) => seq(addr, vload(), addr, vload(16), shuf(odd ? [1, 3, 5, 7] : [0, 2, 4, 6]));
-  // vector step: with m, k the running max and index offset; tap value in `a`
-  const take = (kv: number) => seq(
-    get(a), get(m), gt4, get(a), get(a), ne4, or4, set(mask),
-    get(a), get(m), get(mask), bitselect, set(m),
-    get(kv), get(k), get(mask), bitselect, set(k),
-  );
-  const inAt = seq(get(r0), get(ow), i32(3), shl, add); // byte address of X[2oh, 2ow]
-  const vec = seq(
-    cols(inAt, false), set(m), v128f([0, 0, 0, 0]), set(k),
-    cols(inAt, true), set(a), take(kb),
-    cols(seq(inAt, get(W), i32(2), shl, add), false), set(a), take(kc),
-    cols(seq(inAt, get(W), i32(2), shl, add), true), set(a), take(kd),
-    get(pO), get(o), get(ow), add, i32(2), shl, add, get(m), vstore(),
-    get(pI), get(o), get(ow), add, i32(2), shl, add, get(qv), get(k), fadd4, vstore(),
-    get(qv), v128f([8, 8, 8, 8]), fadd4, set(qv),
-  );
-  // scalar step: the tap at byte address `addr`, index offset `kf`
-  const takeS = (addr: Bytes, kf: Bytes) => seq(
-    addr, f32load(), set(sa),
-    get(sa), get(sm), 0x5e /* f32.gt */, get(sa), get(sa), 0x5c /* f32.ne */, 0x72 /* i32.or */, set(i),
-    get(sa), get(sm), get(i), 0x1b /* select */, set(sm),
-    kf, get(sk), get(i), 0x1b, set(sk),
-  );
-  const one = seq(
-    inAt, f32load(), set(sm), ...f32const(0), set(sk),
-    takeS(seq(inAt, i32(4), add), f32const(1)),
-    takeS(seq(inAt, get(W), i32(2), shl, add), get(fkc)),
-    takeS(seq(inAt, get(W), i32(2), shl, add, i32(4), add), get(fkd)),
-    get(pO), get(o), get(ow), add, i32(2), shl, add, get(sm), f32store(),
-    get(pI), get(o), get(ow), add, i32(2), shl, add, get(sq), get(ow), i32(1), shl, 0xb2 /* f32.convert_i32_s */, f32add, get(sk), f32add, f32store(),
-  );
-  const body = seq(
-    get(Wo), get(Wo), i32(3), and, sub, set(wo4),
-    get(W), 0xb2, set(fkc), get(W), i32(1), add, 0xb2, set(fkd),
-    ...f32const(1), splat4, set(kb), get(fkc), splat4, set(kc), get(fkd), splat4, set(kd),
-    i32(0), set(o),
-    forLoop(pl, i32(0), get(planes), i32(1), seq(
-      forLoop(oh, i32(0), get(Ho), i32(1), seq(
-        // r0: byte address of row 2·oh of plane pl; sq: its index 2·oh·W in the plane
-        get(pX), get(pl), get(H), mul, get(oh), i32(1), shl, add, get(W), mul, i32(2), shl, add, set(r0),
-        get(oh), i32(1), shl, get(W), mul, 0xb2, set(sq),
-        get(sq), splat4, v128f([0, 2, 4, 6]), fadd4, set(qv),
-        forLoop(ow, i32(0), get(wo4), i32(4), vec),
-        forLoop(ow, get(wo4), get(Wo), i32(1), one),
-        get(o), get(Wo), add, set(o),
-      )),
-    )),
-  );
-  return moduleBytes([{ params: 8, locals: [{ type: I32, count: 7 }, { type: V128, count: 9 }, { type: 0x7d, count: 6 }], body, export: "maxpool2" }], shared);
 }
 
 /**

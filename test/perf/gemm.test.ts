@@ -1,16 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { wasm } from "../../runtime/backend/wasm.js";
-import { biasActWasm, gemmWasm, maxPool2Wasm, simdProbeWasm } from "../../runtime/codegen/wasm.js";
-import { maxPoolInsideSource } from "../../runtime/codegen/jsConv.js";
+import { gemmWasm, simdProbeWasm } from "../../runtime/codegen/wasm.js";
 import { useWasmGemm, wasmSgemm } from "../../runtime/ops/sgemm.js";
 import { nn, torch } from "../../runtime/index.js";
 
 /**
  * The generated WASM SIMD GEMM (`codegen/wasm.ts`) against a float64 reference, on sizes that are
  * not multiples of any block, strided (transposed) operands, offsets and batches; and through
- * `matmul` / `conv2d` against the JS kernel (TYPETORCH_NO_WASM would select it for the whole run);
- * and the WASM conv epilogue (bias + ReLU) and 2×2 max pooling against the JS kernels they stand
- * in for in compiled programs, bit for bit.
+ * `matmul` / `conv2d` against the JS kernel (TYPETORCH_NO_WASM would select it for the whole run).
+ * The convolution and pooling kernels of `codegen/wasmConv.ts`: `./wasmConv.test.ts`.
  */
 let seed = 12345;
 const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32) - 0.5;
@@ -146,56 +144,4 @@ describe.runIf(wasm.available)("WASM SIMD GEMM", () => {
     close(x.grad, x64.grad);
     close(w.grad, w64.grad);
   });
-});
-
-describe.runIf(wasm.available && wasm.shared)("WASM conv epilogue (bias + ReLU)", () => {
-  // What conv2dSource's JS epilogue computes, element by element.
-  const fr = Math.fround;
-  const reference = (O: Float32Array, B: Float32Array | null, N: number, Oc: number, L: number, relu: boolean) => {
-    for (let n = 0, o = 0; n < N; n++) for (let c = 0; c < Oc; c++) for (let t = 0; t < L; t++, o++) {
-      const v = B ? fr(O[o]! + B[c]!) : O[o]!;
-      O[o] = relu ? fr(v < 0 ? 0 : v) : v;
-    }
-  };
-  const specials = [NaN, -NaN, -0, 0, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38, -3.4e38, 1, -1];
-  for (const [bias, relu] of [[true, true], [true, false], [false, true]] as const) {
-    it(`bias ${bias}, relu ${relu}: equals the JS loop bit for bit (NaN, ±0, ±Inf, subnormals, overflow; row tails)`, () => {
-      const [N, Oc, L] = [3, 5, 27];
-      const O = wasm.alloc(N * Oc * L)!;
-      O.forEach((_, i) => (O[i] = i % 4 === 0 ? specials[(i >> 2) % specials.length]! : rnd() * 4));
-      const B = wasm.alloc(Oc)!;
-      B.set([0.25, -0.5, NaN, -0, 3.4e38]);
-      const ref = Float32Array.from(O);
-      reference(ref, bias ? B : null, N, Oc, L, relu);
-      wasm.run(`epi:test:${bias}:${relu}`, () => biasActWasm(true, bias, relu), "epi", [wasm.addressOf(O), bias ? wasm.addressOf(B) : 0, N, Oc, L]);
-      // Bits equal everywhere; where both are NaN (a NaN plus a NaN bias: which operand's NaN an
-      // add returns is not fixed in JS), NaN on both sides.
-      const a = new Uint32Array(O.buffer, O.byteOffset, O.length);
-      const r = new Uint32Array(ref.buffer);
-      const differ = [...a.keys()].filter((i) => a[i] !== r[i] && !(Number.isNaN(O[i]) && Number.isNaN(ref[i])));
-      expect(differ).toEqual([]);
-      expect([...O].map(Number.isNaN)).toEqual([...ref].map(Number.isNaN));
-    });
-  }
-});
-
-describe.runIf(wasm.available && wasm.shared)("WASM 2×2 max pooling", () => {
-  const js = new Function(maxPoolInsideSource(2, 2))() as (...a: unknown[]) => void;
-  const specials = [NaN, -0, 0, Infinity, -Infinity, 1e-45, 3.4e38, -3.4e38, 1, -1, 1, 1];
-  for (const [N, C, H, W] of [[2, 3, 6, 22], [1, 2, 7, 9], [3, 4, 28, 28], [1, 1, 2, 2]] as const) {
-    it(`${N}×${C}×${H}×${W}: values and indices equal the JS kernel's bit for bit (NaN, ±0, ties, odd sizes)`, () => {
-      const Ho = H >> 1, Wo = W >> 1;
-      const X = wasm.alloc(N * C * H * W)!;
-      // few distinct values, so windows tie often; specials mixed in
-      X.forEach((_, i) => (X[i] = i % 7 === 0 ? specials[(i >> 3) % specials.length]! : Math.round(rnd() * 6) / 2));
-      const O1 = new Float32Array(N * C * Ho * Wo).fill(7);
-      const I1 = new Float32Array(N * C * Ho * Wo).fill(7);
-      js(O1, I1, X, 0, C * H * W, H * W, W, 1, N, C, H, W, 2, 2, 2, 2, 0, 0, 1, 1, Ho, Wo);
-      const O2 = wasm.alloc(N * C * Ho * Wo)!;
-      const I2 = wasm.alloc(N * C * Ho * Wo)!;
-      wasm.run("maxpool2:test", () => maxPool2Wasm(true), "maxpool2", [wasm.addressOf(O2), wasm.addressOf(I2), wasm.addressOf(X), N * C, H, W, Ho, Wo]);
-      expect(new Uint32Array(O2.buffer, O2.byteOffset, O2.length)).toEqual(new Uint32Array(O1.buffer));
-      expect(new Uint32Array(I2.buffer, I2.byteOffset, I2.length)).toEqual(new Uint32Array(I1.buffer));
-    });
-  }
 });
