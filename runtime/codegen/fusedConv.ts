@@ -66,7 +66,7 @@ const local = (name: string, text: string) => `const ${name} = (function () {\n$
  *
  * @example
  * // a Conv2d + ReLU layer with a bias, not the first layer:
- * conv2dBackwardSource({ bias: true, act: (g, y) => `Math.fround(${g} * (${y} > 0 ? 1 : 0))`, inputGrad: true, inputAct: null });
+ * conv2dBackwardSource({ bias: true, act: (g, y) => `Math.fround(${g} * +(${y} > 0))`, inputGrad: true, inputAct: null });
  */
 export function conv2dBackwardSource(o: Conv2dBackwardOptions): string {
   const L: string[] = [
@@ -81,9 +81,21 @@ export function conv2dBackwardSource(o: Conv2dBackwardOptions): string {
     "const K = C * kh * kw, L = Ho * Wo, OL = Oc * L, KL = K * L, OK = Oc * K;",
   ];
   if (o.act) L.push("for (let i = 0, n = N * OL; i < n; i++) {", `const g = DY[i], y = Y[i];`, `DY[i] = ${o.act("g", "y")};`, "}");
+  // The sums below fold four outputs side by side (as eager's `reduceLanesSource` does): each is a
+  // chain of dependent adds, four chains keep the FPU busy; every output still adds its own
+  // elements in the same order, so the results don't change.
   if (o.bias) {
     L.push(
-      "for (let c = 0; c < Oc; c++) {",
+      "let c = 0;",
+      "for (; c < Oc - 3; c += 4) {",
+      "let s0 = 0, s1 = 0, s2 = 0, s3 = 0;",
+      "for (let n = 0; n < N; n++) {",
+      "const b = n * OL + c * L;",
+      "for (let t = b, e = b + L; t < e; t++) { s0 += DY[t]; s1 += DY[t + L]; s2 += DY[t + 2 * L]; s3 += DY[t + 3 * L]; }",
+      "}",
+      "GB[c] = s0; GB[c + 1] = s1; GB[c + 2] = s2; GB[c + 3] = s3;",
+      "}",
+      "for (; c < Oc; c++) {",
       "let s = 0;",
       "for (let n = 0; n < N; n++) { const b = n * OL + c * L; for (let t = 0; t < L; t++) s += DY[b + t]; }",
       "GB[c] = s;",
@@ -92,7 +104,13 @@ export function conv2dBackwardSource(o: Conv2dBackwardOptions): string {
   }
   L.push(
     batchedGemm("gemmW", ["T", "0", "OK"], ["DY", "0", "OL", "L, 1"], ["cols", "0", "KL", "1, L"], ["Oc", "L", "K"]),
-    "for (let e = 0; e < OK; e++) {",
+    "let e = 0;",
+    "for (; e < OK - 3; e += 4) {",
+    "let s0 = 0, s1 = 0, s2 = 0, s3 = 0;",
+    "for (let n = 0, q = e; n < N; n++, q += OK) { s0 += T[q]; s1 += T[q + 1]; s2 += T[q + 2]; s3 += T[q + 3]; }",
+    "GW[e] = s0; GW[e + 1] = s1; GW[e + 2] = s2; GW[e + 3] = s3;",
+    "}",
+    "for (; e < OK; e++) {",
     "let s = 0;",
     "for (let n = 0; n < N; n++) s += T[n * OK + e];",
     "GW[e] = s;",
