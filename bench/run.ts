@@ -30,7 +30,6 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { wasm } from "../runtime/backend/wasm.js";
-import { gemmThreads } from "../runtime/ops/sgemm.js";
 import { torch } from "../runtime/index.js";
 import { registerTfjsGradients } from "./tfjs_gradients.js";
 import { bestTypetorch, engineLabel, trainingBench, trainingTable } from "./training.js";
@@ -335,10 +334,9 @@ interface CorrectnessRow {
 }
 const correctness: CorrectnessRow[] = [];
 const matmulTimes: Record<string, Partial<Record<Engine, Timing & { gflops: number }>>> = {};
-// typetorch's sgemm with its second GEMM thread (backend/threads.ts); the "typetorch" column runs
-// with the thread threshold at Infinity (one thread), interleaved with this one.
+// typetorch's sgemm with its second thread (backend/threads.ts); the "typetorch" column runs with
+// `wasm.twoThreads` off (one thread), interleaved with this one.
 const THREADS = wasm.shared;
-const THREAD_MIN_MACS = gemmThreads.minMacs;
 const matmul2Times: Record<string, Timing & { gflops: number }> = {};
 // typetorch's plain-JS GEMM (`codegen/js.ts`, the fallback where there is no WebAssembly SIMD),
 // timed with the WASM kernels switched off, interleaved with the others.
@@ -410,7 +408,7 @@ for (const n of SIZES) {
   const runners: Runner[] = [];
   for (const e of timed) {
     if (e === "typetorch") {
-      runners.push({ enter: async () => void ((gemmThreads.minMacs = Infinity), (wasm.available = WASM_ON)), fn: () => a.matmul(b) });
+      runners.push({ enter: async () => void ((wasm.twoThreads = false), (wasm.available = WASM_ON)), fn: () => a.matmul(b) });
       continue;
     }
     const backend = e === "tfjsCpu" ? "cpu" : "wasm";
@@ -422,7 +420,7 @@ for (const n of SIZES) {
   }
   const extra: ((t: Timing) => void)[] = [];
   if (THREADS && timed.includes("typetorch")) {
-    runners.push({ enter: async () => void ((gemmThreads.minMacs = THREAD_MIN_MACS), (wasm.available = WASM_ON)), fn: () => a.matmul(b) });
+    runners.push({ enter: async () => void ((wasm.twoThreads = true), (wasm.available = WASM_ON)), fn: () => a.matmul(b) });
     extra.push((t) => {
       matmul2Times[n] = { ...t, gflops: gflops(n, t.medianMs) };
       process.stderr.write(`  matmul ${n}: typetorch (2 thr) ${matmul2Times[n]!.gflops.toFixed(2)} GFLOP/s\n`);
@@ -436,7 +434,7 @@ for (const n of SIZES) {
     });
   }
   const ts = await measureInterleaved(runners, TIMING.warmupMs, TIMING.sampleMs, TIMING.samples);
-  gemmThreads.minMacs = THREAD_MIN_MACS;
+  wasm.twoThreads = true;
   wasm.available = WASM_ON;
   extra.forEach((f, i) => f(ts[timed.length + i]!));
   const times: Partial<Record<Engine, Timing & { gflops: number }>> = {};

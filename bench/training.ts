@@ -15,7 +15,6 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { wasm } from "../runtime/backend/wasm.js";
-import { gemmThreads } from "../runtime/ops/sgemm.js";
 import { compiled, compileStep, data, nn, optim, torch } from "../runtime/index.js";
 import type { CompiledStep } from "../runtime/compiled.js";
 import { compileFiles } from "../compiler/write.js";
@@ -226,14 +225,13 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
     // Eager and compiled, each with one GEMM thread, then two where backend/threads.ts has them,
     // then with the plain-JS kernels only (the fallback where there is no WebAssembly SIMD);
     // samples taken round-robin.
-    const minMacs = gemmThreads.minMacs;
     const wasmOn = wasm.available;
     const configs = [["typetorch", false, 1], ["typetorch2", false, 2], ["typetorchJs", false, 0], ["compiled", true, 1], ["compiled2", true, 2], ["compiledJs", true, 0]] as const;
     const runs = configs
       .filter(([, , threads]) => !((threads === 2 && !wasm.shared) || (threads === 0 && (!wasmOn || o.quick))))
       .map(([engine, compile, threads]) => {
         const enter = () => {
-          gemmThreads.minMacs = threads === 2 ? minMacs : Infinity;
+          wasm.twoThreads = threads === 2;
           wasm.available = threads > 0 && wasmOn;
         };
         enter();
@@ -246,7 +244,7 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
         o.log(`  train ${kind}: typetorch ${engineLabel[r.engine]}: ${rates[i]!.toFixed(0)} samples/s`);
       });
     } finally {
-      gemmThreads.minMacs = minMacs;
+      wasm.twoThreads = true;
       wasm.available = wasmOn;
     }
   }

@@ -20,7 +20,7 @@
  */
 import { wasm } from "./backend/wasm.js";
 import { biasActWasm, convWasm, maxPool2Wasm } from "./codegen/wasmConv.js";
-import { useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
+import { gemmThreads, useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
 
 // The WASM GEMM hooks of the fused gemm kernels (`codegen/fused.ts` `gemmSource`, `batchedGemm`):
 // a float32 product that eager `matmul` would run in the WebAssembly SIMD GEMM (`useWasmGemm`, same
@@ -57,11 +57,31 @@ function wasmKernel(name: string, source: (shared: boolean) => Uint8Array): Wasm
   const shared = wasm.shared;
   return { key: `${name}${shared ? ":shared" : ""}`, source: () => source(shared) };
 }
+/**
+ * Elements a kernel must touch before its rows (samples, image planes) are split with the worker
+ * thread: below it, handing the work over costs about what the second core saves.
+ */
+const PARALLEL_MIN = 1 << 16;
+/** Ranges the rows are split into: each thread claims the next until none is left. */
+const PARALLEL_CHUNKS = 8;
+
+// Runs export `fn` (of the module's `fns`) with `args` over `rows` rows of `work` elements in
+// all: split with the worker where that pays (`wasm.runRows`: row r's arguments are
+// `args[i] + r·deltas[i]`, the row count argument `rowArg`), else in one call here.
+function launchRows(k: WasmKernel, fns: readonly string[], fn: string, args: number[], deltas: readonly number[], rowArg: number, rows: number, work: number): void {
+  if (work < PARALLEL_MIN || rows < 2) wasm.run(k.key, k.source, fn, args);
+  else wasm.runRows(k.key, k.source, fns, fn, args, deltas, rowArg, rows, PARALLEL_CHUNKS, gemmThreads.spinUs);
+}
+
 // index: 2·bias + relu
 const epiKernels: (WasmKernel | undefined)[] = [];
 let poolKernel: WasmKernel | undefined;
 const epiArgs = [0, 0, 0, 0, 0];
+const epiDeltas = [0, 0, 0, 0, 0];
 const poolArgs = [0, 0, 0, 0, 0, 0, 0, 0];
+const poolDeltas = [0, 0, 0, 0, 0, 0, 0, 0];
+const EPI_FNS = ["epi"];
+const POOL_FNS = ["maxpool2"];
 
 // The conv epilogue hook (`codegen/fused.ts` `SEPI_DECL`): bias + ReLU in WASM SIMD, in place, for
 // arrays in the wasm memory (a compiled step's planned buffers and parameters).
@@ -76,7 +96,8 @@ function biasAct(O: Float32Array, bias: Float32Array | null | undefined, N: numb
   epiArgs[2] = N;
   epiArgs[3] = Oc;
   epiArgs[4] = L;
-  wasm.run(k.key, k.source, "epi", epiArgs);
+  epiDeltas[0] = 4 * Oc * L;
+  launchRows(k, EPI_FNS, "epi", epiArgs, epiDeltas, 2, N, N * Oc * L);
   return true;
 }
 
@@ -101,15 +122,20 @@ function maxPool2(
   poolArgs[5] = W;
   poolArgs[6] = Ho;
   poolArgs[7] = Wo;
-  wasm.run(k.key, k.source, "maxpool2", poolArgs);
+  poolDeltas[0] = poolDeltas[1] = 4 * Ho * Wo;
+  poolDeltas[2] = 4 * H * W;
+  launchRows(k, POOL_FNS, "maxpool2", poolArgs, poolDeltas, 3, N * C, N * C * H * W);
   return true;
 }
 
 // The im2col, col2im and max-unpool hooks (`codegen/jsConv.ts`, `fusedConv.ts`): contiguous float32
 // images in the wasm memory, through `codegen/wasmConv.ts`'s `convWasm`.
 let convKernel: WasmKernel | undefined;
+const CONV_FNS = ["im2col", "col2im", "unpool"];
 const convArgs = new Array<number>(16).fill(0);
+const convDeltas = new Array<number>(16).fill(0);
 const unpoolArgs = new Array<number>(8).fill(0);
+const unpoolDeltas = new Array<number>(8).fill(0);
 // The byte address of a float32 array in the wasm memory, or -1.
 const wasmAddress = (a: unknown) => (wasm.available && a instanceof Float32Array ? wasm.addressOf(a) : -1);
 // convArgs[2..16) ← the geometry, as the JS kernels take it
@@ -147,7 +173,10 @@ function wasmIm2col(
   convArgs[0] = pO;
   convArgs[1] = pX + 4 * xo;
   convGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
-  wasm.run(k.key, k.source, "im2col", convArgs);
+  // a sample's patches and image
+  convDeltas[0] = 4 * C * kh * kw * Ho * Wo;
+  convDeltas[1] = 4 * C * H * W;
+  launchRows(k, CONV_FNS, "im2col", convArgs, convDeltas, 2, N, N * C * kh * kw * Ho * Wo);
   return true;
 }
 function wasmCol2im(
@@ -161,7 +190,9 @@ function wasmCol2im(
   convArgs[0] = pX;
   convArgs[1] = pO + 4 * oo;
   convGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
-  wasm.run(k.key, k.source, "col2im", convArgs);
+  convDeltas[0] = 4 * C * H * W;
+  convDeltas[1] = 4 * C * kh * kw * Ho * Wo;
+  launchRows(k, CONV_FNS, "col2im", convArgs, convDeltas, 2, N, N * C * kh * kw * Ho * Wo);
   return true;
 }
 function wasmUnpool(GX: unknown, G: unknown, I: unknown, E: unknown, planes: number, HW: number, L: number, relu: number): boolean {
@@ -180,7 +211,10 @@ function wasmUnpool(GX: unknown, G: unknown, I: unknown, E: unknown, planes: num
   unpoolArgs[5] = HW;
   unpoolArgs[6] = L;
   unpoolArgs[7] = relu;
-  wasm.run(k.key, k.source, "unpool", unpoolArgs);
+  // a plane of the image (and of E), of the gradient and of the indices
+  unpoolDeltas[0] = unpoolDeltas[3] = 4 * HW;
+  unpoolDeltas[1] = unpoolDeltas[2] = 4 * L;
+  launchRows(k, CONV_FNS, "unpool", unpoolArgs, unpoolDeltas, 4, planes, planes * HW);
   return true;
 }
 

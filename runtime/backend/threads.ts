@@ -1,7 +1,10 @@
 /**
- * A second thread for the WebAssembly GEMM: one `worker_threads` worker that instantiates the same
- * module against the backend's *shared* linear memory and shares the work of a product with the
- * main thread. Hand-off is synchronous, through a small SharedArrayBuffer control block: the main
+ * A second thread for the WebAssembly kernels: one `worker_threads` worker that instantiates the
+ * kernel modules against the backend's *shared* linear memory and shares the work of a kernel
+ * with the main thread (a GEMM's rows or products, a convolution's samples). Modules are loaded
+ * into it as they are first needed (`load`: posted on a MessagePort, taken synchronously with
+ * `receiveMessageOnPort` before the next job), so one worker serves every module and two never
+ * compete for the second core. Hand-off is synchronous, through a small SharedArrayBuffer control block: the main
  * thread writes a job (which exports to call, their arguments), bumps a sequence number and
  * `Atomics.notify`s; the worker (blocked in `Atomics.wait`) takes part; the main thread, done with
  * its own part, waits for it (Node allows `Atomics.wait` on the main thread).
@@ -21,7 +24,8 @@
  * the process alive.
  *
  * @example
- * const w = new KernelWorker(module, memory, ["packB", "gemmPacked"]);
+ * const w = new KernelWorker(memory);
+ * const packB = w.load(module, ["packB", "gemmPacked"]); // index of packB in the worker's list
  * const count = w.post(job); // then claim and run pre calls and chunks here too (see ops/sgemm.ts)
  * w.finish();
  */
@@ -34,8 +38,13 @@ interface WorkerLike {
   unref(): void;
   on(ev: string, fn: (e: unknown) => void): void;
 }
+interface PortLike {
+  postMessage(v: unknown): void;
+  unref?(): void;
+}
 interface WorkerThreads {
-  Worker: new (code: string, opts: { eval: boolean; workerData: unknown }) => WorkerLike;
+  Worker: new (code: string, opts: { eval: boolean; workerData: unknown; transferList: unknown[] }) => WorkerLike;
+  MessageChannel: new () => { port1: PortLike; port2: PortLike };
 }
 interface OsModule {
   availableParallelism?: () => number;
@@ -47,7 +56,7 @@ const proc = (globalThis as { process?: NodeProcess }).process;
 /** Slots of the control block (Int32). */
 const GO = 0; // the last job posted: (sequence number << 1) | 1 for a wake-up call
 const DONE = 1; // the GO value of the last job finished
-const READY = 2; // 1 once the worker has instantiated the module, -1 if it failed
+const READY = 2; // 1 once the worker runs
 const ERR = 3; // 1 if the last job threw
 const SPIN = 4; // microseconds the worker spins after the last job (or wake-up call) before it sleeps
 const FN = 5; // index (in the worker's list) of the chunk phase's export
@@ -59,8 +68,9 @@ const PRE_NEXT = 10; // the next unclaimed pre call
 const PRE_COUNT = 11; // pre calls in all
 const PRE_DONE = 12; // pre calls finished plus the caller's arrivals
 const PRE_TARGET = 13; // PRE_COUNT plus the arrivals the caller will make
+const MODULES = 14; // modules posted to the worker so far (it loads them before its next job)
 const MAX_ARGS = 16;
-const ARGS = 14; // the chunk phase's base arguments
+const ARGS = 15; // the chunk phase's base arguments
 const DELTAS = ARGS + MAX_ARGS; // what one row adds to each argument
 const PRE_ARGS = DELTAS + MAX_ARGS; // the pre phase's base arguments
 const PRE_DELTAS = PRE_ARGS + MAX_ARGS; // what one pre call adds to each argument
@@ -76,18 +86,14 @@ const ABORTED = 0x3fffffff;
 
 // The worker: plain CommonJS, evaluated (no file to resolve, works under tsx and from dist/).
 const WORKER_SOURCE = `
-const { workerData } = require("worker_threads");
-const { mem, mod, ctrl, fns } = workerData;
+const { workerData, receiveMessageOnPort } = require("worker_threads");
+const { mem, ctrl, port } = workerData;
 const c = new Int32Array(ctrl);
-let ex;
-try {
-  ex = new WebAssembly.Instance(mod, { env: { mem } }).exports;
-  Atomics.store(c, ${READY}, fns.every((f) => typeof ex[f] === "function") ? 1 : -1);
-} catch (e) {
-  Atomics.store(c, ${READY}, -1);
-}
+Atomics.store(c, ${READY}, 1);
 Atomics.notify(c, ${READY});
-const kernels = fns.map((f) => ex && ex[f]);
+// the exports of every module loaded so far, in load order
+const kernels = [];
+let loaded = 0;
 const b = [];
 let last = 0;
 while (Atomics.load(c, ${READY}) === 1) {
@@ -107,6 +113,14 @@ while (Atomics.load(c, ${READY}) === 1) {
   // A wake-up call: a job follows once the caller has copied its operands; the loop spins for it.
   if (last & 1) continue;
   try {
+    // modules posted since the last job (the message is in the port's queue before the count is bumped)
+    while (loaded < Atomics.load(c, ${MODULES})) {
+      const m = receiveMessageOnPort(port);
+      if (!m) continue;
+      const ex = new WebAssembly.Instance(m.message.mod, { env: { mem } }).exports;
+      for (const f of m.message.fns) kernels.push(ex[f]);
+      loaded++;
+    }
     const pre = kernels[c[${PRE_FN}]], preCount = c[${PRE_COUNT}];
     for (let p = Atomics.add(c, ${PRE_NEXT}, 1); p < preCount; p = Atomics.add(c, ${PRE_NEXT}, 1)) {
       for (let i = 0; i < ${MAX_ARGS}; i++) b[i] = c[${PRE_ARGS} + i] + p * c[${PRE_DELTAS} + i];
@@ -166,7 +180,7 @@ export interface Job {
 let cached: boolean | undefined;
 
 /**
- * Whether a second GEMM thread can be used here: SharedArrayBuffer, Atomics, shared WebAssembly
+ * Whether a second kernel thread can be used here: SharedArrayBuffer, Atomics, shared WebAssembly
  * memory and `worker_threads` exist, at least 2 CPUs, and `TYPETORCH_THREADS` is not `1`. Decided
  * once, before the WebAssembly memory is made (it must be made shared for the worker to see it).
  */
@@ -188,20 +202,38 @@ export function threadsAvailable(): boolean {
   return cached;
 }
 
-/** A started worker that takes part in jobs over exports `fns` of a module against a shared memory. */
+/** A started worker that takes part in jobs over the exports of the modules loaded into it, against a shared memory. */
 export class KernelWorker {
   private readonly ctrl: Int32Array;
+  private readonly port: PortLike;
   private seq = 0;
   private dead = false;
   private pending = false;
+  private count = 0; // exports loaded so far
 
-  constructor(mod: object, mem: object, readonly fns: readonly string[]) {
+  constructor(mem: object) {
     const wt = proc!.getBuiltinModule!("worker_threads") as WorkerThreads;
     this.ctrl = new Int32Array(new SharedArrayBuffer(4 * SLOTS));
-    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { mem, mod, ctrl: this.ctrl.buffer, fns } });
+    const { port1, port2 } = new wt.MessageChannel();
+    this.port = port1;
+    const w = new wt.Worker(WORKER_SOURCE, { eval: true, workerData: { mem, ctrl: this.ctrl.buffer, port: port2 }, transferList: [port2] });
     w.on("error", () => (this.dead = true));
     w.on("exit", () => (this.dead = true));
     w.unref();
+    port1.unref?.();
+  }
+
+  /**
+   * Loads module `mod` (compiled, against the shared memory) into the worker, which instantiates
+   * it before its next job; returns the index of `fns[0]` in the worker's list (`fns[i]` is that
+   * plus i), the numbers jobs name exports by.
+   */
+  load(mod: object, fns: readonly string[]): number {
+    const base = this.count;
+    this.port.postMessage({ mod, fns });
+    this.count += fns.length;
+    Atomics.add(this.ctrl, MODULES, 1);
+    return base;
   }
 
   /**
@@ -313,10 +345,10 @@ export class KernelWorker {
     }
     while (Atomics.load(this.ctrl, DONE) !== go) {
       if (Atomics.wait(this.ctrl, DONE, Atomics.load(this.ctrl, DONE), 1000) === "timed-out" && this.dead) {
-        throw new Error("typetorch: the GEMM worker thread exited");
+        throw new Error("typetorch: the kernel worker thread exited");
       }
     }
-    if (this.ctrl[ERR] !== 0) throw new Error("typetorch: the GEMM kernel failed in the worker thread");
+    if (this.ctrl[ERR] !== 0) throw new Error("typetorch: a WebAssembly kernel failed in the worker thread");
   }
 
   // Spins until `cond` holds; throws if the worker ends the job (it failed) or is gone first.
@@ -326,7 +358,7 @@ export class KernelWorker {
         if (cond()) return;
         this.abort();
         this.finish(); // throws the worker's error, if it had one
-        throw new Error("typetorch: the GEMM worker ended the job early");
+        throw new Error("typetorch: the kernel worker ended the job early");
       }
     }
   }

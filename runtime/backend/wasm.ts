@@ -17,7 +17,7 @@
  * if (wasm.available) { wasm.reset(); const p = wasm.place(A); wasm.run("gemm", gemmWasm, "gemm", [...]); }
  */
 import { simdProbeWasm } from "../codegen/wasm.js";
-import { KernelWorker, threadsAvailable } from "./threads.js";
+import { KernelWorker, MAX_CHUNKS, threadsAvailable } from "./threads.js";
 
 const PAGE = 65536;
 
@@ -81,6 +81,13 @@ class WasmBackend {
   available = features.simd;
   /** Whether relaxed SIMD (`f32x4.relaxed_madd`, fused multiply-add) is available too. */
   readonly relaxed = features.relaxed;
+  /**
+   * Whether kernels may share their work with the worker thread (where there is one, see
+   * `threads.ts`); false keeps every kernel on this thread (benchmarks compare the two).
+   */
+  twoThreads = true;
+  /** Kernels `runRows` has split with the worker so far (for tests and benchmarks). */
+  rowJobs = 0;
   private mem: WasmMemory | null = null;
   private f32view = new Float32Array(0);
   private top = 0;
@@ -92,7 +99,9 @@ class WasmBackend {
   private readonly buffers = new WeakSet<object>();
   private readonly instances = new Map<string, WasmExports>();
   private readonly modules = new Map<string, object>();
-  private readonly workers = new Map<string, KernelWorker | null>();
+  private kernelWorker: KernelWorker | null | undefined;
+  // per module key: the index of its first export in the worker's list
+  private readonly loadedFns = new Map<string, number>();
   private sharedMem: boolean | undefined;
 
   /**
@@ -212,24 +221,72 @@ class WasmBackend {
   }
 
   /**
-   * A worker thread taking part in jobs over exports `fns` (of i32 arguments) of module `key`
-   * against this memory; null when there are no threads (then run it all here) or while the
-   * worker is still starting (the first call waits up to 2 s for it).
+   * The worker thread that takes part in jobs against this memory (one for every module); null
+   * when there are no threads or `twoThreads` is off (then run it all here) or while the worker is
+   * still starting (the first call waits up to 2 s for it).
    */
-  worker(key: string, source: () => Uint8Array, fns: readonly string[]): KernelWorker | null {
-    if (!this.shared) return null;
-    let w = this.workers.get(key);
-    if (w === undefined) {
+  worker(): KernelWorker | null {
+    if (!this.shared || !this.twoThreads) return null;
+    if (this.kernelWorker === undefined) {
       try {
-        w = new KernelWorker(this.module(key, source), this.memory(), fns);
-        this.workers.set(key, w);
-        return w.ready(2000) ? w : null;
+        this.kernelWorker = new KernelWorker(this.memory());
+        return this.kernelWorker.ready(2000) ? this.kernelWorker : null;
       } catch {
-        this.workers.set(key, null);
+        this.kernelWorker = null;
         return null;
       }
     }
-    return w && w.ready() ? w : null;
+    return this.kernelWorker && this.kernelWorker.ready() ? this.kernelWorker : null;
+  }
+
+  /**
+   * Runs export `fn` (one of the module's `fns`) over `rows` independent rows, in `chunks` ranges
+   * that this thread and the worker claim until none is left (all here where there is no worker,
+   * or one chunk): range [r0, r1) calls `fn` with `args[i] + r0·deltas[i]` and `r1 − r0` as
+   * argument `rowArg`. For kernels whose rows (samples, image planes) touch disjoint memory: the
+   * result is the one call's. The worker spins `spinUs` microseconds after it, waiting for more.
+   */
+  runRows(key: string, source: () => Uint8Array, fns: readonly string[], fn: string, args: readonly number[], deltas: readonly number[], rowArg: number, rows: number, chunks: number, spinUs: number): void {
+    const count = Math.min(rows, chunks, MAX_CHUNKS);
+    const w = count > 1 ? this.worker() : null;
+    const at = this.rowArgs;
+    at.length = args.length;
+    const call = (r0: number, r1: number) => {
+      for (let i = 0; i < args.length; i++) at[i] = args[i]! + r0 * (deltas[i] ?? 0);
+      at[rowArg] = r1 - r0;
+      this.run(key, source, fn, at);
+    };
+    if (!w) return call(0, rows);
+    this.rowJobs++;
+    const starts = this.rowStarts;
+    starts.length = count + 1;
+    for (let c = 0; c <= count; c++) starts[c] = Math.round((c * rows) / count);
+    const fnIndex = this.workerFns(w, key, source, fns) + fns.indexOf(fn);
+    w.post({ pre: { fn: 0, args: [], deltas: [], count: 0 }, arrivals: 0, fn: fnIndex, args, deltas, rowArg, starts }, spinUs);
+    try {
+      for (let c = w.claim(); c < count; c = w.claim()) call(starts[c]!, starts[c + 1]!);
+    } catch (e) {
+      w.abort();
+      throw e;
+    } finally {
+      w.finish();
+    }
+  }
+
+  private readonly rowArgs: number[] = [];
+  private readonly rowStarts: number[] = [];
+
+  /**
+   * The index in `worker`'s list of export `fns[0]` of module `key` (`fns[i]`: plus i), the module
+   * loaded into the worker the first time it is asked for (with the same `fns`).
+   */
+  workerFns(worker: KernelWorker, key: string, source: () => Uint8Array, fns: readonly string[]): number {
+    let base = this.loadedFns.get(key);
+    if (base === undefined) {
+      base = worker.load(this.module(key, source), fns);
+      this.loadedFns.set(key, base);
+    }
+    return base;
   }
 }
 

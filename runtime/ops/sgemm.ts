@@ -16,7 +16,7 @@ export function useWasmGemm(m: number, k: number, n: number): boolean {
 
 const gemmKey = () => (wasm.relaxed ? "gemm:f32:fma" : "gemm:f32") + (wasm.shared ? ":shared" : "");
 const gemmModule = () => gemmWasm(wasm.shared, wasm.relaxed);
-/** The exports a GEMM worker calls: 0 packs B, 1 computes rows of C against it, 2 is the whole GEMM. */
+/** The exports the worker calls for a GEMM: packing B, rows of C against it, the whole GEMM. */
 const WORKER_FNS = ["packB", "gemmPacked", "gemm"] as const;
 
 /**
@@ -39,9 +39,10 @@ const WORKER_FNS = ["packB", "gemmPacked", "gemm"] as const;
  * tens of microseconds, and on the VM this was tuned on the `Atomics.notify` that does it costs the
  * calling thread ~75 µs; a worker is therefore also woken first thing, so that it gets up while
  * the operands are copied in. `npm run bench` reports the speed-up ("tt 2 thr / 1 thr").
+ * `wasm.twoThreads = false` (`backend/wasm.ts`) keeps every kernel on one thread.
  *
  * @example
- * gemmThreads.minMacs = Infinity; // one thread only
+ * gemmThreads.minMacs = 1 << 24; // only products of 16 M multiply-adds or more on two threads
  */
 export const gemmThreads = { minMacs: 1 << 20, minIntensity: 64, spinUs: 500 };
 
@@ -136,8 +137,7 @@ export function wasmSgemm(
   const T = cOffs.length;
   const mode = T >= 4 && steady(aOffs) && steady(bOffs) && (cRes < 0 || steady(cOffs)) ? "batch"
     : m >= ROW_SPLIT_MIN ? "rows" : n >= 4 * blk.NR ? "cols" : null;
-  const worker = mode && macs >= gemmThreads.minMacs && macs >= gemmThreads.minIntensity * copied
-    ? wasm.worker(gemmKey(), gemmModule, WORKER_FNS) : null;
+  const worker = mode && macs >= gemmThreads.minMacs && macs >= gemmThreads.minIntensity * copied ? wasm.worker() : null;
   worker?.wake(WAKE_SPIN_US);
   wasm.reset();
   // pA/pB: the byte address of element 0 of A/B (as if the whole array were in wasm memory); A is
@@ -157,6 +157,8 @@ export function wasmSgemm(
   const out = cRes < 0 ? (t: number, r0: number, r1: number) => target().set(wasm.f32.subarray((stage(t) >> 2) + r0 * n, (stage(t) >> 2) + r1 * n), cOffs[t]! + r0 * n) : null;
   const key = gemmKey();
   if (worker) {
+    // the worker's index of WORKER_FNS[0]
+    const fn0 = wasm.workerFns(worker, key, gemmModule, WORKER_FNS);
     gemmSplits[mode!] += mode === "batch" ? 1 : T;
     // per thread: A panels, B panels (but for a split by rows, which shares one packing), edge tile
     const cols = mode === "cols" ? Math.ceil(n / 4 / blk.NR) * blk.NR : mode === "batch" ? n : 0;
@@ -167,7 +169,7 @@ export function wasmSgemm(
       const step = (o: readonly number[]) => o[1]! - o[0]!;
       const call = [pA + 4 * aOffs[0]!, sam, sak, pB + 4 * bOffs[0]!, sbk, sbn, pC(0), n, m, k, n];
       const deltas = [4 * step(aOffs), 0, 0, 4 * step(bOffs), 0, 0, pC(1) - pC(0)];
-      splitBatch(worker, key, copyA, T, call, deltas, own, its, out ? (t) => out(t, 0, m) : null);
+      splitBatch(worker, fn0, key, copyA, T, call, deltas, own, its, out ? (t) => out(t, 0, m) : null);
       return;
     }
     const pBall = mode === "rows" ? wasm.reserve(k * Math.ceil(n / blk.NR) * blk.NR) : 0;
@@ -175,8 +177,8 @@ export function wasmSgemm(
       const pa = pA + 4 * aOffs[t]!;
       const pb = pB + 4 * bOffs[t]!;
       const o = out ? (r0: number, r1: number) => out(t, r0, r1) : null;
-      if (mode === "rows") splitRows(worker, key, blk, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, pBall, own, its, o);
-      else splitCols(worker, key, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, cols, own, its, o);
+      if (mode === "rows") splitRows(worker, fn0, key, blk, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, pBall, own, its, o);
+      else splitCols(worker, fn0, key, t === 0 ? copyA : null, pa, sam, sak, pb, sbk, sbn, pC(t), m, k, n, cols, own, its, o);
     }
     return;
   }
@@ -255,7 +257,7 @@ function drainer(worker: KernelWorker, count: number, outChunk: ((ch: number) =>
  * then C's rows in chunks; `out(r0, r1)` copies rows [r0, r1) of C out as soon as they are done.
  */
 function splitRows(
-  worker: KernelWorker, key: string, blk: GemmBlock, copyA: (() => void) | null,
+  worker: KernelWorker, fn0: number, key: string, blk: GemmBlock, copyA: (() => void) | null,
   pa: number, sam: number, sak: number, pb: number, sbk: number, sbn: number, pC: number,
   m: number, k: number, n: number, pBall: number, [pAp, , pT]: Scratch, [wAp, , wT]: Scratch,
   out: ((r0: number, r1: number) => void) | null,
@@ -263,8 +265,8 @@ function splitRows(
   const starts = chunkStarts(m, blk.MR);
   // B's column ranges: about 8, each a multiple of NR
   const cols = Math.ceil(n / 8 / blk.NR) * blk.NR;
-  const pre = { fn: 0, args: [pb, sbk, sbn, k, n, pBall, 0, cols], deltas: [0, 0, 0, 0, 0, 0, cols, 0], count: Math.ceil(n / cols) };
-  const job = { pre, arrivals: copyA ? 1 : 0, fn: 1, args: [pa, sam, sak, pBall, pC, n, 0, k, n, wAp, wT], deltas: [4 * sam, 0, 0, 0, 4 * n], rowArg: 6, starts };
+  const pre = { fn: fn0, args: [pb, sbk, sbn, k, n, pBall, 0, cols], deltas: [0, 0, 0, 0, 0, 0, cols, 0], count: Math.ceil(n / cols) };
+  const job = { pre, arrivals: copyA ? 1 : 0, fn: fn0 + 1, args: [pa, sam, sak, pBall, pC, n, 0, k, n, wAp, wT], deltas: [4 * sam, 0, 0, 0, 4 * n], rowArg: 6, starts };
   const { done, end } = drainer(worker, starts.length - 1, out ? (ch) => out(starts[ch]!, starts[ch + 1]!) : null);
   runSplit(worker, job, copyA,
     (p) => wasm.run(key, gemmModule, "packB", [pb, sbk, sbn, k, n, pBall, p * cols, cols]),
@@ -281,7 +283,7 @@ function splitRows(
  * copies product t out as soon as it is done.
  */
 function splitBatch(
-  worker: KernelWorker, key: string, copyA: () => void, count: number,
+  worker: KernelWorker, fn0: number, key: string, copyA: () => void, count: number,
   call: readonly number[], deltas: readonly number[], own: Scratch, its: Scratch,
   out: ((t: number) => void) | null,
 ): void {
@@ -289,7 +291,7 @@ function splitBatch(
   const starts: number[] = [];
   for (let t = 0; t < count; t += per) starts.push(t);
   starts.push(count);
-  const job = { pre: NO_PRE, arrivals: 1, fn: 2, args: [...call, ...its], deltas, rowArg: -1, starts };
+  const job = { pre: NO_PRE, arrivals: 1, fn: fn0 + 2, args: [...call, ...its], deltas, rowArg: -1, starts };
   const base = [...call, ...own];
   const args = base.slice(); // product t's arguments, rewritten in place
   const { done, end } = drainer(worker, starts.length - 1, out ? (ch) => {
@@ -310,7 +312,7 @@ function splitBatch(
  * computed by the whole GEMM with its own packing; `out(0, m)` copies C out at the end.
  */
 function splitCols(
-  worker: KernelWorker, key: string, copyA: (() => void) | null,
+  worker: KernelWorker, fn0: number, key: string, copyA: (() => void) | null,
   pa: number, sam: number, sak: number, pb: number, sbk: number, sbn: number, pC: number,
   m: number, k: number, n: number, cols: number, own: Scratch, its: Scratch,
   out: ((r0: number, r1: number) => void) | null,
@@ -318,7 +320,7 @@ function splitCols(
   const starts: number[] = [];
   for (let j = 0; j < n; j += cols) starts.push(j);
   starts.push(n);
-  const job = { pre: NO_PRE, arrivals: copyA ? 1 : 0, fn: 2, args: [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, 0, ...its], deltas: [0, 0, 0, 4 * sbn, 0, 0, 4], rowArg: 10, starts };
+  const job = { pre: NO_PRE, arrivals: copyA ? 1 : 0, fn: fn0 + 2, args: [pa, sam, sak, pb, sbk, sbn, pC, n, m, k, 0, ...its], deltas: [0, 0, 0, 4 * sbn, 0, 0, 4], rowArg: 10, starts };
   runSplit(worker, job, copyA, () => {},
     (ch) => {
       const j0 = starts[ch]!;
