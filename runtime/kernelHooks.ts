@@ -51,7 +51,7 @@ function sgemm(
   return sgemmBatch(C, co, 0, A, ao, 0, sam, sak, B, bo, 0, sbk, sbn, 1, m, k, n);
 }
 
-// The WASM modules of the two hooks below, per variant: key and bytes made once, not per launch.
+// The WASM modules of the hooks below, per variant: key and bytes made once, not per launch.
 type WasmKernel = { key: string; source: () => Uint8Array };
 function wasmKernel(name: string, source: (shared: boolean) => Uint8Array): WasmKernel {
   const shared = wasm.shared;

@@ -4,8 +4,8 @@
  * with the main thread (a GEMM's rows or products, a convolution's samples). Modules are loaded
  * into it as they are first needed (`load`: posted on a MessagePort, taken synchronously with
  * `receiveMessageOnPort` before the next job), so one worker serves every module and two never
- * compete for the second core. Hand-off is synchronous, through a small SharedArrayBuffer control block: the main
- * thread writes a job (which exports to call, their arguments), bumps a sequence number and
+ * compete for the second core. Hand-off is synchronous, through a small SharedArrayBuffer control
+ * block: the main thread writes a job (which exports to call, their arguments), bumps a sequence number and
  * `Atomics.notify`s; the worker (blocked in `Atomics.wait`) takes part; the main thread, done with
  * its own part, waits for it (Node allows `Atomics.wait` on the main thread).
  *
@@ -113,13 +113,18 @@ while (Atomics.load(c, ${READY}) === 1) {
   // A wake-up call: a job follows once the caller has copied its operands; the loop spins for it.
   if (last & 1) continue;
   try {
-    // modules posted since the last job (the message is in the port's queue before the count is bumped)
+    // Modules posted since the last job (each message is in the port's queue before the count is
+    // bumped). One that fails to instantiate still takes its places in the list: a job calling
+    // its exports then fails, and the caller throws.
     while (loaded < Atomics.load(c, ${MODULES})) {
       const m = receiveMessageOnPort(port);
       if (!m) continue;
-      const ex = new WebAssembly.Instance(m.message.mod, { env: { mem } }).exports;
-      for (const f of m.message.fns) kernels.push(ex[f]);
       loaded++;
+      let ex = {};
+      try {
+        ex = new WebAssembly.Instance(m.message.mod, { env: { mem } }).exports;
+      } catch (e) {}
+      for (const f of m.message.fns) kernels.push(ex[f]);
     }
     const pre = kernels[c[${PRE_FN}]], preCount = c[${PRE_COUNT}];
     for (let p = Atomics.add(c, ${PRE_NEXT}, 1); p < preCount; p = Atomics.add(c, ${PRE_NEXT}, 1)) {

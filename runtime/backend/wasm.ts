@@ -249,22 +249,22 @@ class WasmBackend {
   runRows(key: string, source: () => Uint8Array, fns: readonly string[], fn: string, args: readonly number[], deltas: readonly number[], rowArg: number, rows: number, chunks: number, spinUs: number): void {
     const count = Math.min(rows, chunks, MAX_CHUNKS);
     const w = count > 1 ? this.worker() : null;
-    const at = this.rowArgs;
-    at.length = args.length;
-    const call = (r0: number, r1: number) => {
-      for (let i = 0; i < args.length; i++) at[i] = args[i]! + r0 * (deltas[i] ?? 0);
-      at[rowArg] = r1 - r0;
-      this.run(key, source, fn, at);
-    };
-    if (!w) return call(0, rows);
+    if (!w) {
+      this.rowsCall(key, source, fn, args, deltas, rowArg, 0, rows);
+      return;
+    }
     this.rowJobs++;
-    const starts = this.rowStarts;
+    const job = this.rowJob;
+    const starts = job.starts;
     starts.length = count + 1;
     for (let c = 0; c <= count; c++) starts[c] = Math.round((c * rows) / count);
-    const fnIndex = this.workerFns(w, key, source, fns) + fns.indexOf(fn);
-    w.post({ pre: { fn: 0, args: [], deltas: [], count: 0 }, arrivals: 0, fn: fnIndex, args, deltas, rowArg, starts }, spinUs);
+    job.fn = this.workerFns(w, key, source, fns) + fns.indexOf(fn);
+    job.args = args;
+    job.deltas = deltas;
+    job.rowArg = rowArg;
+    w.post(job, spinUs);
     try {
-      for (let c = w.claim(); c < count; c = w.claim()) call(starts[c]!, starts[c + 1]!);
+      for (let c = w.claim(); c < count; c = w.claim()) this.rowsCall(key, source, fn, args, deltas, rowArg, starts[c]!, starts[c + 1]!);
     } catch (e) {
       w.abort();
       throw e;
@@ -273,8 +273,18 @@ class WasmBackend {
     }
   }
 
+  // runRows' job and argument array, reused (no allocation per launch)
+  private readonly rowJob = { pre: { fn: 0, args: [], deltas: [], count: 0 }, arrivals: 0, fn: 0, args: [] as readonly number[], deltas: [] as readonly number[], rowArg: 0, starts: [] as number[] };
   private readonly rowArgs: number[] = [];
-  private readonly rowStarts: number[] = [];
+
+  // Rows [r0, r1) of a runRows kernel, here.
+  private rowsCall(key: string, source: () => Uint8Array, fn: string, args: readonly number[], deltas: readonly number[], rowArg: number, r0: number, r1: number): void {
+    const at = this.rowArgs;
+    at.length = args.length;
+    for (let i = 0; i < args.length; i++) at[i] = args[i]! + r0 * (deltas[i] ?? 0);
+    at[rowArg] = r1 - r0;
+    this.run(key, source, fn, at);
+  }
 
   /**
    * The index in `worker`'s list of export `fns[0]` of module `key` (`fns[i]`: plus i), the module

@@ -190,3 +190,19 @@ describe.runIf(wasm.available && threadsAvailable())("rows of a kernel split wit
     expect(() => withThreshold(0, () => a.matmul(b))).not.toThrow();
   });
 });
+
+describe.runIf(wasm.available && threadsAvailable())("modules loaded into the one worker", () => {
+  it("a module that fails to instantiate there fails its jobs (thrown here), and the others still run", async () => {
+    const { convWasm } = await import("../../runtime/codegen/wasmConv.js");
+    // a module for an unshared memory cannot link against the shared one, on either thread
+    const bad = () => convWasm(false);
+    const X = wasm.alloc(64)!;
+    expect(() => wasm.runRows("conv:unshared-test", bad, ["im2col", "col2im", "unpool"], "unpool", [wasm.addressOf(X), wasm.addressOf(X), wasm.addressOf(X), 0, 64, 1, 0, 0], [4, 4, 4, 0], 4, 64, 8, 0)).toThrow();
+    const a = torch.randn([200, 300]);
+    const b = torch.randn([300, 200]);
+    const before = gemmSplits.rows;
+    const c = withThreshold(0, () => a.matmul(b));
+    expect(gemmSplits.rows - before).toBe(1);
+    expect(c.shape).toEqual([200, 200]);
+  });
+});
