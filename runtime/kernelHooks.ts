@@ -19,8 +19,9 @@
  * const kernel = new Function(...Object.keys(kernelHooks), text)(...Object.values(kernelHooks));
  */
 import { wasm } from "./backend/wasm.js";
-import { biasActWasm, convWasm, maxPool2Wasm } from "./codegen/wasmConv.js";
-import { gemmThreads, useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
+import { biasActWasm, maxPool2Wasm } from "./codegen/wasmConv.js";
+import { CONV_FNS, convKernel, launchRows, patchesWasm, wasmKernel, type WasmKernel } from "./ops/launchRows.js";
+import { useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
 
 // The WASM GEMM hooks of the fused gemm kernels (`codegen/fused.ts` `gemmSource`, `batchedGemm`):
 // a float32 product that eager `matmul` would run in the WebAssembly SIMD GEMM (`useWasmGemm`, same
@@ -49,28 +50,6 @@ function sgemm(
   B: Float32Array, bo: number, sbk: number, sbn: number, m: number, k: number, n: number,
 ): boolean {
   return sgemmBatch(C, co, 0, A, ao, 0, sam, sak, B, bo, 0, sbk, sbn, 1, m, k, n);
-}
-
-// The WASM modules of the hooks below, per variant: key and bytes made once, not per launch.
-type WasmKernel = { key: string; source: () => Uint8Array };
-function wasmKernel(name: string, source: (shared: boolean) => Uint8Array): WasmKernel {
-  const shared = wasm.shared;
-  return { key: `${name}${shared ? ":shared" : ""}`, source: () => source(shared) };
-}
-/**
- * Elements a kernel must touch before its rows (samples, image planes) are split with the worker
- * thread: below it, handing the work over costs about what the second core saves.
- */
-const PARALLEL_MIN = 1 << 16;
-/** Ranges the rows are split into: each thread claims the next until none is left. */
-const PARALLEL_CHUNKS = 8;
-
-// Runs export `fn` (of the module's `fns`) with `args` over `rows` rows of `work` elements in
-// all: split with the worker where that pays (`wasm.runRows`: row r's arguments are
-// `args[i] + r·deltas[i]`, the row count argument `rowArg`), else in one call here.
-function launchRows(k: WasmKernel, fns: readonly string[], fn: string, args: number[], deltas: readonly number[], rowArg: number, rows: number, work: number): void {
-  if (work < PARALLEL_MIN || rows < 2) wasm.run(k.key, k.source, fn, args);
-  else wasm.runRows(k.key, k.source, fns, fn, args, deltas, rowArg, rows, PARALLEL_CHUNKS, gemmThreads.spinUs);
 }
 
 // index: 2·bias + relu
@@ -130,31 +109,10 @@ function maxPool2(
 
 // The im2col, col2im and max-unpool hooks (`codegen/jsConv.ts`, `fusedConv.ts`): contiguous float32
 // images in the wasm memory, through `codegen/wasmConv.ts`'s `convWasm`.
-let convKernel: WasmKernel | undefined;
-const CONV_FNS = ["im2col", "col2im", "unpool"];
-const convArgs = new Array<number>(16).fill(0);
-const convDeltas = new Array<number>(16).fill(0);
 const unpoolArgs = new Array<number>(8).fill(0);
 const unpoolDeltas = new Array<number>(8).fill(0);
 // The byte address of a float32 array in the wasm memory, or -1.
 const wasmAddress = (a: unknown) => (wasm.available && a instanceof Float32Array ? wasm.addressOf(a) : -1);
-// convArgs[2..16) ← the geometry, as the JS kernels take it
-function convGeometry(N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number): void {
-  convArgs[2] = N;
-  convArgs[3] = C;
-  convArgs[4] = H;
-  convArgs[5] = W;
-  convArgs[6] = kh;
-  convArgs[7] = kw;
-  convArgs[8] = sh;
-  convArgs[9] = sw;
-  convArgs[10] = ph;
-  convArgs[11] = pw;
-  convArgs[12] = dh;
-  convArgs[13] = dw;
-  convArgs[14] = Ho;
-  convArgs[15] = Wo;
-}
 function wasmIm2col(
   O: unknown, X: unknown, xo: number, xsN: number, xsC: number, xsH: number, xsW: number,
   N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number,
@@ -169,14 +127,7 @@ function wasmIm2col(
     wasm.reset();
     pX = wasm.place(X, xo, xo + N * C * H * W) - 4 * xo;
   }
-  const k = (convKernel ??= wasmKernel("conv", convWasm));
-  convArgs[0] = pO;
-  convArgs[1] = pX + 4 * xo;
-  convGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
-  // a sample's patches and image
-  convDeltas[0] = 4 * C * kh * kw * Ho * Wo;
-  convDeltas[1] = 4 * C * H * W;
-  launchRows(k, CONV_FNS, "im2col", convArgs, convDeltas, 2, N, N * C * kh * kw * Ho * Wo);
+  patchesWasm("im2col", pO, pX + 4 * xo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
   return true;
 }
 function wasmCol2im(
@@ -186,13 +137,7 @@ function wasmCol2im(
   const pX = wasmAddress(X);
   const pO = wasmAddress(O);
   if (pO < 0 || pX < 0) return false;
-  const k = (convKernel ??= wasmKernel("conv", convWasm));
-  convArgs[0] = pX;
-  convArgs[1] = pO + 4 * oo;
-  convGeometry(N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
-  convDeltas[0] = 4 * C * H * W;
-  convDeltas[1] = 4 * C * kh * kw * Ho * Wo;
-  launchRows(k, CONV_FNS, "col2im", convArgs, convDeltas, 2, N, N * C * kh * kw * Ho * Wo);
+  patchesWasm("col2im", pX, pO + 4 * oo, N, C, H, W, kh, kw, sh, sw, ph, pw, dh, dw, Ho, Wo);
   return true;
 }
 function wasmUnpool(GX: unknown, G: unknown, I: unknown, E: unknown, planes: number, HW: number, L: number, relu: number): boolean {
@@ -202,7 +147,7 @@ function wasmUnpool(GX: unknown, G: unknown, I: unknown, E: unknown, planes: num
   // E is read only for the ReLU backward
   const pE = relu ? wasmAddress(E) : 0;
   if (pX < 0 || pG < 0 || pI < 0 || pE < 0) return false;
-  const k = (convKernel ??= wasmKernel("conv", convWasm));
+  const k = convKernel();
   unpoolArgs[0] = pX;
   unpoolArgs[1] = pG;
   unpoolArgs[2] = pI;

@@ -93,6 +93,8 @@ class WasmBackend {
   private top = 0;
   /** End of the resident region (the arena starts here). */
   private residentTop = 64;
+  /** Bottom of the arena while a `hold` keeps what lies below it (else 0). */
+  private floor = 0;
   /** Released resident blocks by byte size, for reuse. */
   private readonly freeBlocks = new Map<number, number[]>();
   /** Every buffer object this memory has had: a typed array over one of them lives in wasm memory. */
@@ -153,8 +155,9 @@ class WasmBackend {
     const bytes = Math.max(16, (n * 4 + 15) & ~15);
     let at = this.freeBlocks.get(bytes)?.pop();
     if (at === undefined) {
-      at = this.residentTop;
-      this.residentTop += bytes;
+      // above a held arena, if one is held (see hold)
+      at = Math.max(this.residentTop, this.floor);
+      this.residentTop = at + bytes;
       this.grow(this.residentTop);
     }
     const view = new Float32Array(this.memory().buffer, at, n);
@@ -181,9 +184,29 @@ class WasmBackend {
     return this.f32view;
   }
 
-  /** Starts a new arena (everything placed before is free again). */
+  /** Starts a new arena (everything placed before is free again, but what a `hold` keeps). */
   reset(): void {
-    this.top = this.residentTop;
+    this.top = Math.max(this.residentTop, this.floor);
+  }
+
+  /**
+   * Keeps what the arena holds now through the `reset()`s of nested calls — operands one kernel
+   * wrote into the arena for the next, which places its own above them — until `release(mark)`
+   * with the mark this returns.
+   *
+   * @example
+   * const mark = wasm.hold();
+   * try { wasmSgemm(...); } finally { wasm.release(mark); }
+   */
+  hold(): number {
+    const mark = this.floor;
+    this.floor = this.top;
+    return mark;
+  }
+
+  /** Ends the `hold` that returned `mark`. */
+  release(mark: number): void {
+    this.floor = mark;
   }
 
   /** Reserves `floats` f32 slots (16-byte aligned); returns the byte address. */

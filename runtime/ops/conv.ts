@@ -18,6 +18,8 @@ import { cpu } from "../backend/cpu.js";
 import { matmulSource } from "../codegen/js.js";
 import { packScratch } from "./matmul.js";
 import { useWasmGemm, wasmSgemm } from "./sgemm.js";
+import { patchesWasm } from "./launchRows.js";
+import { wasm } from "../backend/wasm.js";
 import { channelBiasSource, col2imSource, im2colSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import { emptyOutput, type KernelOpDef } from "./defineOp.js";
@@ -259,9 +261,10 @@ export function col2imOp(cols: AnyTensor, p: ConvGeom): AnyTensor {
 /**
  * conv2d: `out[n, o] = b[o] + Σ_{c ∈ group(o), i, j} W[o, c, i, j] · x[n, c, oh·s − p + i·d, ow·s − p + j·d]`.
  * Forward: im2col, then per sample and group the register-blocked GEMM `W_g · cols` of
- * `codegen/js.ts` (`matmulSource`, key "mm"; float32 products go to the WASM SIMD GEMM), then the
- * bias (`channelBiasSource`). A 1×1 kernel
- * with stride 1 and no padding skips im2col. Backward in Tensor ops: `∂x = col2im(Wᵀ · g)`,
+ * `codegen/js.ts` (`matmulSource`, key "mm"; float32 products go to the WASM SIMD GEMM, and a
+ * contiguous float32 image gets its patches from the WASM im2col, made in the wasm memory where
+ * the GEMM reads them), then the bias (`channelBiasSource`). A 1×1 kernel with stride 1 and no
+ * padding skips im2col. Backward in Tensor ops: `∂x = col2im(Wᵀ · g)`,
  * `∂W = Σₙ g · colsᵀ`, `∂b = Σ g`. The WGSL builder `conv2dWgsl` comes with the WebGPU backend
  * (until then conv2d on webgpu would run as im2col + matmul).
  */
@@ -287,9 +290,12 @@ export function conv2dOp(input: AnyTensor, weight: AnyTensor, bias?: AnyTensor |
   const p = conv2dPlan(input.shape, weight.shape, opts);
   if (bias && (bias.ndim !== 1 || bias.shape[0] !== p.O)) throw new ShapeError(`conv2d: bias must have shape [${p.O}] (one per output channel), got ${shapeStr(bias.shape)}`);
   const { N, O, G, Og, K, L } = p;
+  const grad = needsGrad([input, weight, bias]);
   // A 1×1 kernel at stride 1 without padding reads the image as it is.
   const direct = p.kh === 1 && p.kw === 1 && p.sh === 1 && p.sw === 1 && p.ph === 0 && p.pw === 0 && input.isContiguous();
-  const cols = direct ? Tensor._view(input, [N, p.C, L], [p.C * L, L, 1], input._offset) : runIm2col(input, p);
+  // float32 on the CPU with WebAssembly: the patches are made in the wasm memory (below)
+  const inWasm = !direct && device === "cpu" && input.dtype === "float32" && useWasmGemm(Og, K, L) && input.isContiguous();
+  let cols = direct ? Tensor._view(input, [N, p.C, L], [p.C * L, L, 1], input._offset) : inWasm ? null : runIm2col(input, p);
   const wc = noGrad(() => weight.contiguous());
   // On the CPU the GEMM assigns every output element (for K > 0; K = 0 leaves the zeros).
   const out = device === "cpu" && K > 0 ? emptyOutput(p.out, input.dtype) : Tensor._empty(p.out, input.dtype, device);
@@ -303,22 +309,51 @@ export function conv2dOp(input: AnyTensor, weight: AnyTensor, bias?: AnyTensor |
       for (let g = 0; g < G; g++) {
         cOffs.push((n * O + g * Og) * L);
         wOffs.push(wc._offset + g * Og * K);
-        xOffs.push(cols._offset + (n * G + g) * K * L);
+        xOffs.push((cols ? cols._offset : 0) + (n * G + g) * K * L);
       }
     }
-    wasmSgemm(out._data as Float32Array, cOffs, wc._data as Float32Array, wOffs, K, 1, cols._data as Float32Array, xOffs, L, 1, Og, K, L);
+    if (cols) wasmSgemm(out._data as Float32Array, cOffs, wc._data as Float32Array, wOffs, K, 1, cols._data as Float32Array, xOffs, L, 1, Og, K, L);
+    else cols = convInWasm(out, input, wc, p, cOffs, wOffs, xOffs, grad && weight.requiresGrad);
   } else for (let n = 0; n < N; n++) {
     for (let g = 0; g < G; g++) {
-      cpu.run("mm", matmulSource, [out._data, (n * O + g * Og) * L, wc._data, wc._offset + g * Og * K, cols._data, cols._offset + (n * G + g) * K * L, Og, K, L, packScratch(cols._data, K * L)]);
+      const c = cols!;
+      cpu.run("mm", matmulSource, [out._data, (n * O + g * Og) * L, wc._data, wc._offset + g * Og * K, c._data, c._offset + (n * G + g) * K * L, Og, K, L, packScratch(c._data, K * L)]);
     }
   }
   if (bias && device === "cpu") cpu.run("conv:bias", channelBiasSource, [out._data, bias._data, bias._offset, bias._strides[0], N, O, L]);
-  if (needsGrad([input, weight, bias])) {
+  if (grad) {
     // Only ∂W needs the patches: drop them otherwise.
     const saved = weight.requiresGrad ? cols : null;
     record(out, conv2d.gradName, [input, weight, bias ?? null], (g) => conv2d.backward!(g, [input, weight, ...(bias ? [bias] : [])], out, [saved, p]));
   }
   return out;
+}
+
+/**
+ * The float32 CPU forward with its patches made in the wasm memory: the contiguous image copied
+ * in, im2col by the WASM kernel (`codegen/wasmConv.ts`, the JS kernel's values) into the arena,
+ * and the batched GEMM reading them in place — no patch array to allocate and copy in, so the
+ * products also qualify for both threads. `xOffs` are the products' offsets into the patches.
+ * Returns the patches as a tensor when `keep` (∂W needs them), else null.
+ */
+function convInWasm(out: AnyTensor, input: AnyTensor, wc: AnyTensor, p: ConvPlan, cOffs: readonly number[], wOffs: readonly number[], xOffs: readonly number[], keep: boolean): AnyTensor | null {
+  const { N, Og, K, L } = p;
+  const n = N * p.C * p.kh * p.kw * L;
+  wasm.reset();
+  const pX = wasm.place(input._data as Float32Array, input._offset, input._offset + input.numel());
+  const pCols = wasm.reserve(n);
+  patchesWasm("im2col", pCols, pX, N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo);
+  // the GEMM's own arena goes above the patches
+  const mark = wasm.hold();
+  try {
+    wasmSgemm(out._data as Float32Array, cOffs, wc._data as Float32Array, wOffs, K, 1, wasm.f32.subarray(pCols >> 2, (pCols >> 2) + n), xOffs, L, 1, Og, K, L);
+    if (!keep) return null;
+    const cols = emptyOutput([N, p.C * p.kh * p.kw, L], "float32");
+    (cols._data as Float32Array).set(wasm.f32.subarray(pCols >> 2, (pCols >> 2) + n));
+    return cols;
+  } finally {
+    wasm.release(mark);
+  }
 }
 
 function conv2dBackward(g: AnyTensor, x: AnyTensor, w: AnyTensor, b: AnyTensor | null, cols: AnyTensor | null, p: ConvPlan): (AnyTensor | null)[] {

@@ -194,3 +194,29 @@ describe("hooks of the JS kernel texts", () => {
     }
   });
 });
+
+describe.runIf(wasm.available)("eager conv2d with its patches made in the wasm memory", () => {
+  it("equals the JS-im2col path bit for bit (a strided view of the same image takes that path), outputs and gradients, with and without grad", async () => {
+    const { nn, torch } = await import("../../runtime/index.js");
+    for (const [C, O, k, opts] of [[3, 8, 3, { padding: 1 }], [4, 6, 3, { stride: 2, dilation: 2, padding: 2 }], [6, 4, 2, { groups: 2 }]] as const) {
+      const conv = nn.Conv2d(C, O, k, opts);
+      const x = torch.randn([5, C, 11, 9]);
+      // the same values, stored channels-last: not contiguous, so im2col runs in JS
+      const xs = x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2]);
+      expect(xs.isContiguous()).toBe(false);
+      const run = (input: typeof x) => {
+        const xi = input.detach().requiresGrad_();
+        const y = (conv as unknown as (t: unknown) => typeof x)(xi);
+        const g = torch.linspace(-1, 1, y.numel()).reshape(y.shape);
+        for (const p of conv.parameters()) p.grad = null;
+        y.mul(g).sum().backward();
+        return [y, xi.grad!, conv.weight.grad!, conv.bias!.grad!].map((t) => Array.from(t.contiguous().data() as Float32Array));
+      };
+      const fast = run(x);
+      const slow = run(xs);
+      for (let i = 0; i < fast.length; i++) expect(new Float32Array(fast[i]!)).toEqual(new Float32Array(slow[i]!));
+      const inference = torch.noGrad(() => (conv as unknown as (t: unknown) => typeof x)(x));
+      expect(Array.from(inference.data() as Float32Array)).toEqual(fast[0]);
+    }
+  });
+});
