@@ -19,8 +19,8 @@
  * const kernel = new Function(...Object.keys(kernelHooks), text)(...Object.values(kernelHooks));
  */
 import { wasm } from "./backend/wasm.js";
-import { biasActWasm, maxPool2Wasm } from "./codegen/wasmConv.js";
-import { CONV_FNS, convKernel, launchRows, patchesWasm, wasmKernel, type WasmKernel } from "./ops/launchRows.js";
+import { biasActWasm } from "./codegen/wasmConv.js";
+import { CONV_FNS, convKernel, launchRows, maxPool2Launch, patchesWasm, wasmKernel, type WasmKernel } from "./ops/launchRows.js";
 import { useWasmGemm, wasmSgemm } from "./ops/sgemm.js";
 
 // The WASM GEMM hooks of the fused gemm kernels (`codegen/fused.ts` `gemmSource`, `batchedGemm`):
@@ -54,13 +54,9 @@ function sgemm(
 
 // index: 2·bias + relu
 const epiKernels: (WasmKernel | undefined)[] = [];
-let poolKernel: WasmKernel | undefined;
 const epiArgs = [0, 0, 0, 0, 0];
 const epiDeltas = [0, 0, 0, 0, 0];
-const poolArgs = [0, 0, 0, 0, 0, 0, 0, 0];
-const poolDeltas = [0, 0, 0, 0, 0, 0, 0, 0];
 const EPI_FNS = ["epi"];
-const POOL_FNS = ["maxpool2"];
 
 // The conv epilogue hook (`codegen/fused.ts` `SEPI_DECL`): bias + ReLU in WASM SIMD, in place, for
 // arrays in the wasm memory (a compiled step's planned buffers and parameters).
@@ -92,18 +88,7 @@ function maxPool2(
   const pI = wasm.addressOf(I);
   const pX = wasm.addressOf(X);
   if (pO < 0 || pI < 0 || pX < 0) return false;
-  const k = (poolKernel ??= wasmKernel("maxpool2", maxPool2Wasm));
-  poolArgs[0] = pO;
-  poolArgs[1] = pI;
-  poolArgs[2] = pX + 4 * xo;
-  poolArgs[3] = N * C;
-  poolArgs[4] = H;
-  poolArgs[5] = W;
-  poolArgs[6] = Ho;
-  poolArgs[7] = Wo;
-  poolDeltas[0] = poolDeltas[1] = 4 * Ho * Wo;
-  poolDeltas[2] = 4 * H * W;
-  launchRows(k, POOL_FNS, "maxpool2", poolArgs, poolDeltas, 3, N * C, N * C * H * W);
+  maxPool2Launch(pO, pI, pX + 4 * xo, N * C, H, W, Ho, Wo);
   return true;
 }
 

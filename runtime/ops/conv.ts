@@ -249,7 +249,16 @@ export function col2imOp(cols: AnyTensor, p: ConvGeom): AnyTensor {
   const c = noGrad(() => cols.contiguous());
   const out = Tensor._empty([p.N, p.C, p.H, p.W], cols.dtype, cols.device);
   if (cols.device !== "cpu") deviceCol2im(out, c, p);
-  else cpu.run("conv:col2im", col2imSource, [out._data, c._data, c._offset, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
+  else if (c.dtype === "float32" && wasm.available && c.numel() >= 1 << 16) {
+    // the WASM kernel (the JS kernel's sums, in its order) on copies in the arena
+    const n = out.numel();
+    wasm.reset();
+    const pO = wasm.place(c._data as Float32Array, c._offset, c._offset + c.numel());
+    const pX = wasm.reserve(n);
+    wasm.f32.fill(0, pX >> 2, (pX >> 2) + n);
+    patchesWasm("col2im", pX, pO, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo);
+    (out._data as Float32Array).set(wasm.f32.subarray(pX >> 2, (pX >> 2) + n));
+  } else cpu.run("conv:col2im", col2imSource, [out._data, c._data, c._offset, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo]);
   if (needsGrad([cols])) record(out, col2im.gradName, [cols], (g) => col2im.backward!(g, [cols], out, [p]));
   return out;
 }

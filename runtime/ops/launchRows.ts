@@ -9,7 +9,7 @@
  * patchesWasm("im2col", pCols, pX, N, C, H, W, 3, 3, 1, 1, 1, 1, 1, 1, H, W);
  */
 import { wasm } from "../backend/wasm.js";
-import { convWasm } from "../codegen/wasmConv.js";
+import { convWasm, maxPool2Wasm } from "../codegen/wasmConv.js";
 import { gemmThreads } from "./sgemm.js";
 
 /** A WASM module of kernels: its cache key and bytes, made once per variant (not per launch). */
@@ -77,4 +77,27 @@ export function patchesWasm(
   convDeltas[0] = 4 * (fn === "im2col" ? patches : C * H * W);
   convDeltas[1] = 4 * (fn === "im2col" ? C * H * W : patches);
   launchRows(convKernel(), CONV_FNS, fn, convArgs, convDeltas, 2, N, N * patches);
+}
+
+let pool: WasmKernel | undefined;
+const poolArgs = new Array<number>(8).fill(0);
+const poolDeltas = new Array<number>(8).fill(0);
+
+/**
+ * `maxpool2(pO, pI, pX, planes, H, W, Ho, Wo)` of `maxPool2Wasm` (2×2 windows, stride 2, over
+ * contiguous float32 planes in the wasm memory; indices as float32), split by planes with the
+ * worker when large.
+ */
+export function maxPool2Launch(pO: number, pI: number, pX: number, planes: number, H: number, W: number, Ho: number, Wo: number): void {
+  poolArgs[0] = pO;
+  poolArgs[1] = pI;
+  poolArgs[2] = pX;
+  poolArgs[3] = planes;
+  poolArgs[4] = H;
+  poolArgs[5] = W;
+  poolArgs[6] = Ho;
+  poolArgs[7] = Wo;
+  poolDeltas[0] = poolDeltas[1] = 4 * Ho * Wo;
+  poolDeltas[2] = 4 * H * W;
+  launchRows((pool ??= wasmKernel("maxpool2", maxPool2Wasm)), ["maxpool2"], "maxpool2", poolArgs, poolDeltas, 3, planes, planes * H * W);
 }

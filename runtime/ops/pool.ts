@@ -14,6 +14,8 @@ import { DTypeError, ShapeError, ValueError } from "../../types/errors.js";
 import { type Shape, type ShapeStr, shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
+import { wasm } from "../backend/wasm.js";
+import { maxPool2Launch } from "./launchRows.js";
 import { maxPoolInsideSource, maxPoolSource, maxUnpoolAddSource, windowAvgSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import { type ImageRankMsg, imageRankMsg, imageStrides, type Opt, type Pair, pairArg, type PairH, type PairW } from "./conv.js";
@@ -184,13 +186,31 @@ export function maxPool2dOp(x: AnyTensor, kernelSize: Pair, stride: Pair | null 
   const idx = cpuDev ? emptyOutput(p.out, "int64") : Tensor._empty(p.out, "int64", x.device);
   const [sn, sc, sh, sw] = imageStrides(x);
   if (x.device !== "cpu") deviceMaxPool(out, idx, x, p);
-  else {
+  else if (pool2InWasm(x, p)) {
+    // MaxPool2d(2) of a contiguous float32 image: the WASM kernel (the JS kernel's values and
+    // indices) on a copy in the arena; its float32 indices are exact below 2^24 pixels a plane
+    const n = out.numel();
+    wasm.reset();
+    const pX = wasm.place(x._data as Float32Array, x._offset, x._offset + x.numel());
+    const pO = wasm.reserve(n);
+    const pI = wasm.reserve(n);
+    maxPool2Launch(pO, pI, pX, p.N * p.C, p.H, p.W, p.Ho, p.Wo);
+    (out._data as Float32Array).set(wasm.f32.subarray(pO >> 2, (pO >> 2) + n));
+    (idx._data as Float64Array).set(wasm.f32.subarray(pI >> 2, (pI >> 2) + n));
+  } else {
     const args = [out._data, idx._data, x._data, x._offset, sn, sc, sh, sw, p.N, p.C, p.H, p.W, p.kh, p.kw, p.sh, p.sw, p.ph, p.pw, p.dh, p.dw, p.Ho, p.Wo];
     const k = maxPoolKernelFor(p);
     cpu.run(k.key, k.source, args);
   }
   if (needsGrad([x])) record(out, maxPool2d.gradName, [x], (g) => maxPool2d.backward!(g, [x], out, [idx, p]));
   return [out, idx];
+}
+
+// Whether eager max pooling runs the WASM 2×2 kernel: float32, contiguous, 2×2 windows at stride
+// 2 inside the image, planes under 2^24 pixels, and enough work to pay for the copies.
+function pool2InWasm(x: AnyTensor, p: PoolPlan): boolean {
+  return x.dtype === "float32" && wasm.available && p.kh === 2 && p.kw === 2 && p.sh === 2 && p.sw === 2 && p.dh === 1 && p.dw === 1 &&
+    windowsInside(p) && x.isContiguous() && p.H * p.W <= 1 << 24 && x.numel() >= 1 << 14;
 }
 
 /**

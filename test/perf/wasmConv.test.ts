@@ -220,3 +220,23 @@ describe.runIf(wasm.available)("eager conv2d with its patches made in the wasm m
     }
   });
 });
+
+describe.runIf(wasm.available)("eager 2×2 max pooling through the WASM kernel", () => {
+  it("values, int64 indices and gradients equal the JS kernel's (a strided view takes that path): NaN, ±0, ties, odd sizes", async () => {
+    const { torch } = await import("../../runtime/index.js");
+    const F = await import("../../runtime/nn/functionalConv.js");
+    for (const [N, C, H, W] of [[4, 8, 28, 28], [8, 24, 15, 13], [2, 64, 14, 14]] as const) {
+      const x = torch.tensor(Array.from({ length: N * C * H * W }, (_, i) => (i % 11 === 0 ? SPECIALS[(i >> 3) % SPECIALS.length]! : Math.round(rnd() * 6) / 2)), { dtype: "float32" }).reshape([N, C, H, W]);
+      const xs = x.permute([0, 2, 3, 1]).contiguous().permute([0, 3, 1, 2]);
+      const run = (input: typeof x) => {
+        const xi = input.detach().requiresGrad_();
+        const [v, i] = F.maxPool2d(xi as never, 2, 2, { returnIndices: true }) as unknown as [typeof x, typeof x];
+        v.mul(torch.linspace(-1, 1, v.numel()).reshape(v.shape)).sum().backward();
+        return [v, i, xi.grad!].map((t) => Array.from(t.contiguous().data() as ArrayLike<number>));
+      };
+      const fast = run(x);
+      const slow = run(xs);
+      for (let k = 0; k < 3; k++) expect(firstDiff(fast[k]!, slow[k]!), `${N}×${C}×${H}×${W} output ${k}`).toBe(-1);
+    }
+  });
+});
