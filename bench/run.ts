@@ -584,7 +584,8 @@ const tinyRows = [
 const tinyTable = mdTable(tinyHead, tinyRows);
 
 const trainTable = trainingTable(training, mdTable);
-const memLine = `typetorch memory: RSS ${training.memory.rssBeforeMiB} MiB before the timed training, ${training.memory.rssAfterMiB} MiB after (heap + array buffers grew ${training.memory.heapGrowthMiB} MiB); peak RSS of the bench process ${training.memory.peakRssMiB} MiB`;
+const growth = (v: number | null) => (v === null ? "not measured (no GC to call)" : `${v >= 0 ? "+" : ""}${v} MiB`);
+const memLine = `typetorch memory: RSS ${training.memory.rssBeforeMiB} MiB before the timed training, ${training.memory.rssAfterMiB} MiB after; in steady state (heap + array buffers after a full GC, before and after ${training.memory.steadySteps} more steps of every configuration) MLP ${growth(training.memory.steadyGrowthMiB.mlp)}, CNN ${growth(training.memory.steadyGrowthMiB.cnn)}; peak RSS of the bench process ${training.memory.peakRssMiB} MiB`;
 const trainChecks = training.checks.map((c) => `${c.model}: loss after 3 steps ${c.wasmLoss.toFixed(6)} (WASM GEMM), ${c.compiledLoss.toFixed(6)} (compiled step) vs ${c.jsLoss.toFixed(6)} (JS kernels) ${c.ok ? "ok" : "MISMATCH"}`).join("; ");
 
 const fmtChk = (c: Check | undefined) => (c === undefined ? "—" : `${c.ok ? "" : "FAIL "}${Number.isFinite(c.maxNormErr) ? c.maxNormErr.toExponential(1) : (c.problem ?? "∞")}`);

@@ -4,7 +4,9 @@
  * momentum 0.9, cross-entropy, on the same real digits (`data.datasets.mnist()`), for typetorch
  * (eager), TF.js cpu, TF.js wasm and PyTorch (`bench/torch_train.py`, data passed in a temp file).
  * Batches are pre-sliced so data loading is not timed. Reported: samples/s (median of samples),
- * and for typetorch the memory before/after the timed epochs and the peak RSS.
+ * and for typetorch the RSS before/after the timed epochs, the peak RSS, and whether memory grows
+ * in steady state: heap + array buffers after a full GC, before and after more steps of every
+ * configuration (the GC exposed at run time, `v8.setFlagsFromString("--expose-gc")`).
  *
  * Correctness inside the bench: the first losses of typetorch's MLP and CNN are recomputed with
  * the WASM GEMM switched off (JS reference kernels) from the same initial weights; they must agree.
@@ -14,6 +16,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { wasm } from "../runtime/backend/wasm.js";
 import { compiled, compileStep, data, nn, optim, torch } from "../runtime/index.js";
 import type { CompiledStep } from "../runtime/compiled.js";
@@ -30,7 +34,14 @@ export interface TrainCell {
 }
 export interface TrainingResult {
   rows: Record<"mlp" | "cnn", Partial<Record<TrainEngine, TrainCell>>>;
-  memory: { rssBeforeMiB: number; rssAfterMiB: number; heapGrowthMiB: number; peakRssMiB: number };
+  memory: {
+    rssBeforeMiB: number;
+    rssAfterMiB: number;
+    /** Per model: heap + array buffers after a full GC, before and after `steadySteps` more steps of every configuration (MiB; null without a GC to call). */
+    steadyGrowthMiB: Record<Model, number | null>;
+    steadySteps: number;
+    peakRssMiB: number;
+  };
   checks: { model: string; wasmLoss: number; jsLoss: number; compiledLoss: number; ok: boolean }[];
   torchVersion?: string;
 }
@@ -178,6 +189,29 @@ function tfjsTrainer(kind: Model, X: Float32Array, Y: Int32Array, nb: number) {
   };
 }
 
+const MiB = 2 ** 20;
+/** Steps of every configuration between the two full GCs of the steady-memory check. */
+const STEADY_STEPS = 30;
+
+// The engine's full GC, exposed at run time (null where that fails).
+const fullGc: (() => void) | null = (() => {
+  try {
+    v8.setFlagsFromString("--expose-gc");
+    return vm.runInNewContext("gc") as () => void;
+  } catch {
+    return null;
+  }
+})();
+
+// Heap + array buffers after two full GCs (the second sweeps what the first's finalizers freed).
+function settledBytes(): number | null {
+  if (!fullGc) return null;
+  fullGc();
+  fullGc();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
 export interface TrainingOptions {
   quick: boolean;
   python: string | null;
@@ -219,6 +253,7 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
   }
 
   const mem0 = process.memoryUsage();
+  const steady: Record<Model, number | null> = { mlp: null, cnn: null };
   for (const kind of ["mlp", "cnn"] as const) {
     const bs = BATCH[kind];
     const nb = Math.floor(N / bs);
@@ -243,6 +278,11 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
         rows[kind][r.engine] = { samplesPerS: rates[i]!, lastLoss: r.trainer.loss() };
         o.log(`  train ${kind}: typetorch ${engineLabel[r.engine]}: ${rates[i]!.toFixed(0)} samples/s`);
       });
+      // Steady state: more steps of every configuration between two full GCs.
+      const before = settledBytes();
+      for (let s = 0; s < STEADY_STEPS; s++) for (const r of runs) (r.enter(), r.trainer.step());
+      const after = settledBytes();
+      steady[kind] = before === null || after === null ? null : +((after - before) / MiB).toFixed(1);
     } finally {
       wasm.twoThreads = true;
       wasm.available = wasmOn;
@@ -313,7 +353,6 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
     for (const kind of ["mlp", "cnn"] as const) rows[kind].torch = { error: o.quick ? "not run in --quick" : "no python" };
   }
 
-  const MiB = 2 ** 20;
   return {
     rows,
     checks,
@@ -321,7 +360,8 @@ export async function trainingBench(o: TrainingOptions): Promise<TrainingResult>
     memory: {
       rssBeforeMiB: +(mem0.rss / MiB).toFixed(1),
       rssAfterMiB: +(mem1.rss / MiB).toFixed(1),
-      heapGrowthMiB: +((mem1.heapUsed + mem1.arrayBuffers - mem0.heapUsed - mem0.arrayBuffers) / MiB).toFixed(1),
+      steadyGrowthMiB: steady,
+      steadySteps: STEADY_STEPS,
       peakRssMiB: +(process.resourceUsage().maxRSS / 1024).toFixed(1),
     },
   };

@@ -31,6 +31,10 @@ describe("bench/run.ts --quick", () => {
     // the wasm column is either the SIMD build or loudly unavailable
     expect(r.stdout).toMatch(/wasm backend tfjs-backend-wasm-simd\.wasm, SIMD=true, threads=1|TF\.js wasm backend UNAVAILABLE/);
     expect(r.stdout).toMatch(/^\| `a\.add\(b\)` +\| +\d/m);
+    // steady training memory: heap + array buffers after a full GC, before and after more steps
+    const steady = /in steady state .*? MLP ([+-]?[\d.]+) MiB, CNN ([+-]?[\d.]+) MiB/.exec(r.stdout);
+    expect(steady, r.stdout).not.toBeNull();
+    for (const v of steady!.slice(1)) expect(Math.abs(Number(v))).toBeLessThan(16);
   });
 
   it("fails (exit 1, FAILED lines) when typetorch's product is wrong, and never times it", { timeout: 60_000 }, () => {
