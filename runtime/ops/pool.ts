@@ -15,7 +15,7 @@ import { type Shape, type ShapeStr, shapeStr } from "../../types/shape.js";
 import { needsGrad, noGrad, record } from "../autograd.js";
 import { cpu } from "../backend/cpu.js";
 import { wasm } from "../backend/wasm.js";
-import { maxPool2Launch } from "./launchRows.js";
+import { EAGER_SPLIT, maxPool2Launch } from "./launchRows.js";
 import { maxPoolInsideSource, maxPoolSource, maxUnpoolAddSource, windowAvgSource } from "../codegen/jsConv.js";
 import { Tensor } from "../Tensor.js";
 import { type ImageRankMsg, imageRankMsg, imageStrides, type Opt, type Pair, pairArg, type PairH, type PairW } from "./conv.js";
@@ -194,7 +194,7 @@ export function maxPool2dOp(x: AnyTensor, kernelSize: Pair, stride: Pair | null 
     const pX = wasm.place(x._data as Float32Array, x._offset, x._offset + x.numel());
     const pO = wasm.reserve(n);
     const pI = wasm.reserve(n);
-    maxPool2Launch(pO, pI, pX, p.N * p.C, p.H, p.W, p.Ho, p.Wo);
+    maxPool2Launch(pO, pI, pX, p.N * p.C, p.H, p.W, p.Ho, p.Wo, EAGER_SPLIT);
     (out._data as Float32Array).set(wasm.f32.subarray(pO >> 2, (pO >> 2) + n));
     (idx._data as Float64Array).set(wasm.f32.subarray(pI >> 2, (pI >> 2) + n));
   } else {
