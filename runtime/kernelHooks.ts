@@ -52,6 +52,12 @@ function sgemm(
   return sgemmBatch(C, co, 0, A, ao, 0, sam, sak, B, bo, 0, sbk, sbn, 1, m, k, n);
 }
 
+// The byte address of a float32 array in the wasm memory, or -1 (also without WebAssembly).
+const wasmAddress = (a: unknown) => (wasm.available && a instanceof Float32Array ? wasm.addressOf(a) : -1);
+// Whether image strides (xsN, xsC, xsH, xsW) are those of a contiguous [N, C, H, W] batch.
+const denseImage = (xsN: number, xsC: number, xsH: number, xsW: number, N: number, C: number, H: number, W: number) =>
+  xsW === 1 && xsH === W && xsC === H * W && (N <= 1 || xsN === C * H * W);
+
 // index: 2·bias + relu
 const epiKernels: (WasmKernel | undefined)[] = [];
 const epiArgs = [0, 0, 0, 0, 0];
@@ -61,8 +67,8 @@ const EPI_FNS = ["epi"];
 // The conv epilogue hook (`codegen/fused.ts` `SEPI_DECL`): bias + ReLU in WASM SIMD, in place, for
 // arrays in the wasm memory (a compiled step's planned buffers and parameters).
 function biasAct(O: Float32Array, bias: Float32Array | null | undefined, N: number, Oc: number, L: number, relu: number): boolean {
-  const pO = wasm.available ? wasm.addressOf(O) : -1;
-  const pB = bias ? wasm.addressOf(bias) : 0;
+  const pO = wasmAddress(O);
+  const pB = bias ? wasmAddress(bias) : 0;
   if (pO < 0 || pB < 0) return false;
   const v = (bias ? 2 : 0) + relu;
   const k = (epiKernels[v] ??= wasmKernel(`epi:${v}`, (shared) => biasActWasm(shared, !!bias, relu === 1)));
@@ -82,11 +88,10 @@ function maxPool2(
   O: unknown, I: unknown, X: unknown, xo: number, xsN: number, xsC: number, xsH: number, xsW: number,
   N: number, C: number, H: number, W: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number,
 ): boolean {
-  if (!wasm.available || !(O instanceof Float32Array) || !(I instanceof Float32Array) || !(X instanceof Float32Array)) return false;
-  if (sh !== 2 || sw !== 2 || ph !== 0 || pw !== 0 || dh !== 1 || dw !== 1 || xsW !== 1 || xsH !== W || xsC !== H * W || (N > 1 && xsN !== C * H * W)) return false;
-  const pO = wasm.addressOf(O);
-  const pI = wasm.addressOf(I);
-  const pX = wasm.addressOf(X);
+  if (sh !== 2 || sw !== 2 || ph !== 0 || pw !== 0 || dh !== 1 || dw !== 1 || !denseImage(xsN, xsC, xsH, xsW, N, C, H, W)) return false;
+  const pO = wasmAddress(O);
+  const pI = wasmAddress(I);
+  const pX = wasmAddress(X);
   if (pO < 0 || pI < 0 || pX < 0) return false;
   maxPool2Launch(pO, pI, pX + 4 * xo, N * C, H, W, Ho, Wo);
   return true;
@@ -96,13 +101,11 @@ function maxPool2(
 // images in the wasm memory, through `codegen/wasmConv.ts`'s `convWasm`.
 const unpoolArgs = new Array<number>(8).fill(0);
 const unpoolDeltas = new Array<number>(8).fill(0);
-// The byte address of a float32 array in the wasm memory, or -1.
-const wasmAddress = (a: unknown) => (wasm.available && a instanceof Float32Array ? wasm.addressOf(a) : -1);
 function wasmIm2col(
   O: unknown, X: unknown, xo: number, xsN: number, xsC: number, xsH: number, xsW: number,
   N: number, C: number, H: number, W: number, kh: number, kw: number, sh: number, sw: number, ph: number, pw: number, dh: number, dw: number, Ho: number, Wo: number,
 ): boolean {
-  if (xsW !== 1 || xsH !== W || xsC !== H * W || (N > 1 && xsN !== C * H * W)) return false;
+  if (!denseImage(xsN, xsC, xsH, xsW, N, C, H, W)) return false;
   const pO = wasmAddress(O);
   let pX = wasmAddress(X);
   if (pO < 0 || !(X instanceof Float32Array)) return false;

@@ -165,6 +165,9 @@ export interface CallList {
   readonly count: number;
 }
 
+/** No pre phase: a job whose chunks start at once. */
+export const NO_PRE: CallList = { fn: 0, args: [], deltas: [], count: 0 };
+
 /**
  * A job (see the module doc). Chunk c covers rows [starts[c], starts[c + 1]) and calls export
  * `fn` with `args[i] + starts[c]·deltas[i]`, and its row count in argument `rowArg`; with

@@ -17,7 +17,7 @@
  * if (wasm.available) { wasm.reset(); const p = wasm.place(A); wasm.run("gemm", gemmWasm, "gemm", [...]); }
  */
 import { simdProbeWasm } from "../codegen/wasm.js";
-import { KernelWorker, MAX_CHUNKS, threadsAvailable } from "./threads.js";
+import { KernelWorker, MAX_CHUNKS, NO_PRE, threadsAvailable } from "./threads.js";
 
 const PAGE = 65536;
 
@@ -297,7 +297,7 @@ class WasmBackend {
   }
 
   // runRows' job and argument array, reused (no allocation per launch)
-  private readonly rowJob = { pre: { fn: 0, args: [], deltas: [], count: 0 }, arrivals: 0, fn: 0, args: [] as readonly number[], deltas: [] as readonly number[], rowArg: 0, starts: [] as number[] };
+  private readonly rowJob = { pre: NO_PRE, arrivals: 0, fn: 0, args: [] as readonly number[], deltas: [] as readonly number[], rowArg: 0, starts: [] as number[] };
   private readonly rowArgs: number[] = [];
 
   // Rows [r0, r1) of a runRows kernel, here.

@@ -23,7 +23,7 @@
  * - the convolution and pooling kernels: `./wasmConv.ts`.
  */
 
-import { I32, V128, add, and, call, eq, f32add, f32load, f32store, fadd4, fmadd4, fmul4, fneg4, forLoop, get, i32, ifElse, lt_s, min, moduleBytes, mul, seq, set, shl, shuf, store64Lane, sub, uleb, vload, vsplat, vstore, vzero, type Bytes, type Func } from "./wasmEncode.js";
+import { I32, V128, add, and, call, div_s, eq, f32add, f32load, f32store, fadd4, fmadd4, fmul4, fneg4, forLoop, get, i32, ifElse, lt_s, min, moduleBytes, mul, seq, set, shl, shuf, store64Lane, sub, uleb, vload, vsplat, vstore, vzero, type Bytes, type Func } from "./wasmEncode.js";
 
 // ---------------------------------------------------------------------------------------------
 // GEMM
@@ -126,7 +126,7 @@ function packKernel(): Func {
   const o = 7, k = 8, d = 9, s = 10, nPad = 11;
   // nPad = ceil(nOuter / R) * R
   const body = seq(
-    get(nOuter), get(R), add, i32(1), sub, get(R), 0x6d /* i32.div_s */, get(R), mul, set(nPad),
+    get(nOuter), get(R), add, i32(1), sub, get(R), div_s, get(R), mul, set(nPad),
     forLoop(o, i32(0), get(nPad), i32(1), seq(
       // d = dst + 4·((o / R)·kc·R + o % R)
       get(dst),
@@ -245,7 +245,7 @@ function packDispatch(R: number, fFast: number, fTrans: number, fPack: number): 
     ),
   );
   const body = seq(
-    get(nOuter), i32(R), 0x6d /* i32.div_s */, set(full),
+    get(nOuter), i32(R), div_s, set(full),
     ifElse(
       seq(get(sOuter), i32(1), eq),
       seq(get(src), get(sInner), get(full), get(kc), get(dst), call(fFast), rest),
@@ -308,7 +308,7 @@ function packBAll(NR: number, KC: number, fPackB: number): Func {
   const [pB, sbk, sbn, K, N, pBp, j0, cols] = [0, 1, 2, 3, 4, 5, 6, 7];
   const pc = 8, nPad = 9, kc = 10;
   const body = seq(
-    get(N), i32(NR - 1), add, i32(NR), 0x6d /* i32.div_s */, i32(NR), mul, set(nPad),
+    get(N), i32(NR - 1), add, i32(NR), div_s, i32(NR), mul, set(nPad),
     min(get(cols), seq(get(N), get(j0), sub)), set(cols),
     forLoop(pc, i32(0), get(K), i32(KC), seq(
       min(i32(KC), seq(get(K), get(pc), sub)), set(kc),
@@ -328,7 +328,7 @@ function gemmPackedDriver(MR: number, NR: number, KC: number, MC: number, fMicro
   const [pA, sam, sak, pBp, pC, ldc, M, K, N, pAp, pT] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
   const pc = 11, kc = 12, ic = 13, mc = 14, jr = 15, ir = 16, nPad = 17, bp = 18;
   const body = seq(
-    get(N), i32(NR - 1), add, i32(NR), 0x6d /* i32.div_s */, i32(NR), mul, set(nPad),
+    get(N), i32(NR - 1), add, i32(NR), div_s, i32(NR), mul, set(nPad),
     forLoop(pc, i32(0), get(K), i32(KC), seq(
       min(i32(KC), seq(get(K), get(pc), sub)), set(kc),
       get(pBp), get(pc), get(nPad), mul, i32(2), shl, add, set(bp),

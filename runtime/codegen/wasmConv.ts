@@ -12,7 +12,10 @@
  * - `im2col`, `col2im` and `unpool` ({@link convWasm}): the patches of an image, their adjoint,
  *   and max pooling's adjoint with the producer's ReLU backward.
  */
-import { I32, V128, add, and, f32add, f32load, f32store, fadd4, forLoop, get, i32, min, moduleBytes, mul, seq, set, shl, shuf, simd, sub, vload, vsplat, vstore, vzero, type Bytes } from "./wasmEncode.js";
+import {
+  I32, V128, add, and, bitselect, div_s, eq, f32add, f32const, f32gt, f32load, f32lt, f32ne, f32mul, f32store, fadd4, fmul4, forLoop, ge_s, get, gt4, gt_s, i32, lt4, lt_s,
+  min, moduleBytes, mul, ne4, or, or4, select, seq, set, shl, shuf, splat4, sub, truncF32, v128f, vload, vsplat, vstore, vzero, type Bytes,
+} from "./wasmEncode.js";
 
 // ---------------------------------------------------------------------------------------------
 // channel bias + ReLU
@@ -35,8 +38,6 @@ export function biasActWasm(shared: boolean, bias: boolean, relu: boolean): Uint
   const [r, rows, at, t, t4] = [5, 6, 7, 8, 9];
   const [bv, v] = [10, 11]; // v128
   const [bs, s] = [12, 13]; // f32
-  const f32const0 = [0x43, 0, 0, 0, 0];
-  const lt4 = simd(0x43), bitselect = simd(0x52);
   const vec: Bytes = seq(
     get(at), get(t), i32(2), shl, add, vload(),
     ...(bias ? [get(bv), fadd4] : []),
@@ -49,7 +50,7 @@ export function biasActWasm(shared: boolean, bias: boolean, relu: boolean): Uint
     ...(bias ? [get(bs), f32add] : []),
     set(s),
     get(at), get(t), i32(2), shl, add,
-    ...(relu ? [...f32const0, get(s), get(s), ...f32const0, 0x5d /* f32.lt */, 0x1b /* select */] : [get(s)]),
+    ...(relu ? [...f32const(0), get(s), get(s), ...f32const(0), f32lt, select] : [get(s)]),
     f32store(),
   );
   const body = seq(
@@ -86,10 +87,6 @@ export function maxPool2Wasm(shared: boolean): Uint8Array {
   const [pl, oh, ow, r0, o, i, wo4] = [8, 9, 10, 11, 12, 13, 14]; // i32
   const [a, b, m, k, mask, qv, kb, kc, kd] = [15, 16, 17, 18, 19, 20, 21, 22, 23]; // v128
   const [sa, sm, sk, sq, fkc, fkd] = [24, 25, 26, 27, 28, 29]; // f32
-  const gt4 = simd(0x44), ne4 = simd(0x42), or4 = simd(0x50), bitselect = simd(0x52);
-  const splat4 = simd(0x13); // f32x4.splat
-  const f32const = (x: number) => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
-  const v128f = (xs: readonly number[]) => simd(0x0c, ...new Uint8Array(new Float32Array(xs).buffer));
   // tap at (row byte address, byte offset): the even (lanes 0, 2, 4, 6) or odd columns of 8 floats
   const cols = (addr: Bytes, odd: boolean) => seq(addr, vload(), addr, vload(16), shuf(odd ? [1, 3, 5, 7] : [0, 2, 4, 6]));
   // vector step: with m, k the running max and index offset; tap value in `a`
@@ -111,9 +108,9 @@ export function maxPool2Wasm(shared: boolean): Uint8Array {
   // scalar step: the tap at byte address `addr`, index offset `kf`
   const takeS = (addr: Bytes, kf: Bytes) => seq(
     addr, f32load(), set(sa),
-    get(sa), get(sm), 0x5e /* f32.gt */, get(sa), get(sa), 0x5c /* f32.ne */, 0x72 /* i32.or */, set(i),
-    get(sa), get(sm), get(i), 0x1b /* select */, set(sm),
-    kf, get(sk), get(i), 0x1b, set(sk),
+    get(sa), get(sm), f32gt, get(sa), get(sa), f32ne, or, set(i),
+    get(sa), get(sm), get(i), select, set(sm),
+    kf, get(sk), get(i), select, set(sk),
   );
   const one = seq(
     inAt, f32load(), set(sm), ...f32const(0), set(sk),
@@ -146,13 +143,7 @@ export function maxPool2Wasm(shared: boolean): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // im2col, col2im, max-unpool
 
-const gt_s = 0x4a, div_s = 0x6d, select = 0x1b, ge_s_ = 0x4e, lt_s_ = 0x48;
-const f32mul = 0x94, f32gt = 0x5e;
-const f32const = (x: number) => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
-const truncF32 = 0xa8; // i32.trunc_f32_s
 const memoryFill = [0xfc, 11, 0]; // memory.fill (bulk memory): dest, value, bytes
-const v128f = (x: number) => simd(0x0c, ...new Uint8Array(new Float32Array([x, x, x, x]).buffer));
-const gt4 = simd(0x44), bitselect = simd(0x52), fmul4 = simd(0xe6);
 const max = (a: Bytes, b: Bytes) => seq(a, b, a, b, gt_s, select); // select(a, b, a > b)
 const shl2 = (e: Bytes) => seq(e, i32(2), shl); // elements → bytes
 
@@ -164,9 +155,9 @@ const shl2 = (e: Bytes) => seq(e, i32(2), shl); // elements → bytes
  */
 function axisRange(lo: number, hi: number, off: number, s: number, n: number, on: number, num: number): Bytes {
   return seq(
-    i32(0), min(get(on), seq(get(s), i32(1), sub, get(off), sub, get(s), div_s)), get(off), i32(0), ge_s_, select, set(lo),
+    i32(0), min(get(on), seq(get(s), i32(1), sub, get(off), sub, get(s), div_s)), get(off), i32(0), ge_s, select, set(lo),
     get(n), i32(1), sub, get(off), sub, set(num),
-    get(lo), max(get(lo), min(get(on), seq(get(num), get(s), div_s, i32(1), add))), get(num), i32(0), lt_s_, select, set(hi),
+    get(lo), max(get(lo), min(get(on), seq(get(num), get(s), div_s, i32(1), add))), get(num), i32(0), lt_s, select, set(hi),
   );
 }
 
@@ -250,14 +241,14 @@ export function convWasm(shared: boolean): Uint8Array {
   const im2col = seq(
     get(pA), set(o),
     taps(pB, seq(
-      get(owLo), get(owHi), ge_s_, get(ohLo), get(ohHi), ge_s_, 0x72 /* i32.or */,
+      get(owLo), get(owHi), ge_s, get(ohLo), get(ohHi), ge_s, or,
       0x04, 0x40, // no run inside the image: all zeros
       get(Ho), get(Wo), mul, set(cnt), zeroRun(o, cnt, q),
       0x05,
       get(ohLo), get(Wo), mul, set(cnt), zeroRun(o, cnt, q),
       get(o), shl2(seq(get(ohHi), get(Wo), mul)), add, set(dst),
       get(Ho), get(ohHi), sub, get(Wo), mul, set(cnt), zeroRun(dst, cnt, q),
-      get(sw), i32(1), 0x46 /* i32.eq */, get(sh), get(W), mul, get(Wo), 0x46, and,
+      get(sw), i32(1), eq, get(sh), get(W), mul, get(Wo), eq, and,
       0x04, 0x40, // one band
       get(ohLo), get(Wo), mul, get(owLo), add, set(rLo), // its first and last output (+1), in the tap
       get(ohHi), i32(1), sub, get(Wo), mul, get(owHi), add, set(rHi),
@@ -271,7 +262,7 @@ export function convWasm(shared: boolean): Uint8Array {
         pixel, set(src),
         get(row), shl2(get(owLo)), add, set(dst),
         get(owHi), get(owLo), sub, set(cnt),
-        get(sw), i32(1), 0x46, 0x04, 0x40, runOf(dst, src, cnt, q, false), 0x05, strided, 0x0b,
+        get(sw), i32(1), eq, 0x04, 0x40, runOf(dst, src, cnt, q, false), 0x05, strided, 0x0b,
         sides,
       )),
       0x0b,
@@ -282,13 +273,13 @@ export function convWasm(shared: boolean): Uint8Array {
   const col2im = seq(
     get(pB), set(o),
     taps(pA, seq(
-      get(owLo), get(owHi), lt_s_,
+      get(owLo), get(owHi), lt_s,
       0x04, 0x40,
       get(owHi), get(owLo), sub, set(cnt),
       forLoop(oh, get(ohLo), get(ohHi), i32(1), seq(
         pixel, set(dst),
         get(o), shl2(seq(get(oh), get(Wo), mul, get(owLo), add)), add, set(src),
-        get(sw), i32(1), 0x46, 0x04, 0x40, runOf(dst, src, cnt, q, true), 0x05,
+        get(sw), i32(1), eq, 0x04, 0x40, runOf(dst, src, cnt, q, true), 0x05,
         // X[dst + 4·q·sw] += O[src + 4·q]
         forLoop(q, i32(0), get(cnt), i32(1), seq(
           get(dst), shl2(seq(get(q), get(sw), mul)), add,
@@ -320,7 +311,7 @@ export function convWasm(shared: boolean): Uint8Array {
     0x04, 0x40,
     get(planes), get(HW), mul, set(n4),
     forLoop(e, i32(0), seq(get(n4), i32(3), sub), i32(4), seq(
-      uAt(uX), uAt(uX), vload(), v128f(1), v128f(0), uAt(uE), vload(), vzero, gt4, bitselect, fmul4, vstore(),
+      uAt(uX), uAt(uX), vload(), v128f([1, 1, 1, 1]), vzero, uAt(uE), vload(), vzero, gt4, bitselect, fmul4, vstore(),
     )),
     forLoop(e, get(e), get(n4), i32(1), seq(
       uAt(uX), uAt(uX), f32load(), f32const(1), f32const(0), uAt(uE), f32load(), f32const(0), f32gt, select, f32mul, f32store(),

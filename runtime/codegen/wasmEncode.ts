@@ -47,16 +47,28 @@ export const get = (l: number) => [0x20, ...uleb(l)];
 export const set = (l: number) => [0x21, ...uleb(l)];
 export const i32 = (c: number) => [0x41, ...sleb(c)];
 export const add = 0x6a, sub = 0x6b, mul = 0x6c, shl = 0x74, and = 0x71;
-export const lt_s = 0x48, ge_s = 0x4e, eq = 0x46;
+export const lt_s = 0x48, gt_s = 0x4a, ge_s = 0x4e, eq = 0x46, or = 0x72, div_s = 0x6d;
+/** `select(a, b, cond)`: a if cond ≠ 0, else b (any value type). */
+export const select = 0x1b;
 export const f32load = (off = 0) => [0x2a, 2, ...uleb(off)];
 export const f32store = (off = 0) => [0x38, 2, ...uleb(off)];
-export const f32add = 0x92;
+export const f32add = 0x92, f32mul = 0x94, f32ne = 0x5c, f32lt = 0x5d, f32gt = 0x5e;
+/** i32.trunc_f32_s (traps on NaN and out-of-range values). */
+export const truncF32 = 0xa8;
+/** The f32 constant x. */
+export const f32const = (x: number) => [0x43, ...new Uint8Array(new Float32Array([x]).buffer)];
 export const simd = (op: number, ...imm: number[]) => [0xfd, ...uleb(op), ...imm];
 export const vload = (off = 0) => simd(0x00, 4, ...uleb(off));
 export const vsplat = (off = 0) => simd(0x09, 2, ...uleb(off)); // v128.load32_splat
 export const vstore = (off = 0) => simd(0x0b, 4, ...uleb(off));
 export const vzero = simd(0x0c, ...new Array<number>(16).fill(0)); // v128.const 0
 export const fadd4 = simd(0xe4), fmul4 = simd(0xe6), fneg4 = simd(0xe1);
+/** f32x4 lane compares (all-ones lanes where true), the bitwise or, and `bitselect(a, b, mask)`. */
+export const ne4 = simd(0x42), lt4 = simd(0x43), gt4 = simd(0x44), or4 = simd(0x50), bitselect = simd(0x52);
+/** f32x4.splat of the f32 on the stack. */
+export const splat4 = simd(0x13);
+/** The f32x4 constant of four lanes `xs`. */
+export const v128f = (xs: readonly [number, number, number, number]) => simd(0x0c, ...new Uint8Array(new Float32Array(xs).buffer));
 /** f32x4.relaxed_madd (relaxed SIMD): a·b + c, fused where the CPU has FMA. */
 export const fmadd4 = simd(0x105);
 export const call = (f: number) => [0x10, ...uleb(f)];
@@ -65,7 +77,7 @@ export const ifElse = (cond: Bytes, then: Bytes, els?: Bytes) => seq(cond, 0x04,
 /** `for (v = from; v < to; v += step) body` — `to` is re-evaluated each iteration. */
 export const forLoop = (v: number, from: Bytes, to: Bytes, step: Bytes, body: Bytes) =>
   seq(from, set(v), 0x02, 0x40, 0x03, 0x40, get(v), to, ge_s, 0x0d, 1, body, get(v), step, add, set(v), 0x0c, 0, 0x0b, 0x0b);
-export const min = (a: Bytes, b: Bytes) => seq(a, b, a, b, lt_s, 0x1b); // select(a, b, a < b)
+export const min = (a: Bytes, b: Bytes) => seq(a, b, a, b, lt_s, select); // select(a, b, a < b)
 
 export interface Func {
   params: number;

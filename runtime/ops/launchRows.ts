@@ -89,6 +89,7 @@ export function patchesWasm(
 }
 
 let pool: WasmKernel | undefined;
+const POOL_FNS = ["maxpool2"];
 const poolArgs = new Array<number>(8).fill(0);
 const poolDeltas = new Array<number>(8).fill(0);
 
@@ -108,5 +109,5 @@ export function maxPool2Launch(pO: number, pI: number, pX: number, planes: numbe
   poolArgs[7] = Wo;
   poolDeltas[0] = poolDeltas[1] = 4 * Ho * Wo;
   poolDeltas[2] = 4 * H * W;
-  launchRows((pool ??= wasmKernel("maxpool2", maxPool2Wasm)), ["maxpool2"], "maxpool2", poolArgs, poolDeltas, 3, planes, planes * H * W, split);
+  launchRows((pool ??= wasmKernel("maxpool2", maxPool2Wasm)), POOL_FNS, "maxpool2", poolArgs, poolDeltas, 3, planes, planes * H * W, split);
 }

@@ -1,4 +1,4 @@
-import { MAX_CHUNKS, type Job, type KernelWorker } from "../backend/threads.js";
+import { MAX_CHUNKS, NO_PRE, type Job, type KernelWorker } from "../backend/threads.js";
 import { wasm } from "../backend/wasm.js";
 import { gemmBlock, gemmScratchFloats, gemmWasm, type GemmBlock } from "../codegen/wasm.js";
 
@@ -334,4 +334,3 @@ function splitCols(
     });
 }
 
-const NO_PRE = { fn: 0, args: [], deltas: [], count: 0 } as const;
